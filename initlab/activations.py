@@ -1,0 +1,176 @@
+"""Activations φ and their derivatives, for arrays of either backend.
+
+Each activation writes ``a = φ(z)`` into a buffer and turns an upstream gradient ``da`` into
+``dz = da · φ'(z)`` in place. All work elementwise on ``(E, units, samples)`` arrays.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Any
+
+from initlab.errors import InitlabError
+
+SELU_ALPHA = 1.6732632423543772
+SELU_SCALE = 1.0507009873554805
+GELU_C = math.sqrt(2.0 / math.pi)
+
+
+@dataclass(frozen=True)
+class Activation:
+    """An activation with its law, its parameters and its saturation bounds (if any)."""
+
+    name: str
+    law: str
+    params: dict[str, float] = field(default_factory=dict)
+    bounds: tuple[float, float] | None = None  # saturating units: (low, high)
+    can_die: bool = False  # ReLU units can be zero on every sample
+
+    @property
+    def label(self) -> str:
+        if not self.params:
+            return self.name
+        inner = ", ".join(f"{k}={v:g}" for k, v in self.params.items())
+        return f"{self.name}({inner})"
+
+    def forward(self, xp: Any, z: Any, out: Any) -> Any:
+        """out ← φ(z)."""
+        return _FORWARD[self.name](xp, z, out, self.params)
+
+    def backward(self, xp: Any, z: Any, a: Any, da: Any) -> Any:
+        """da ← da · φ'(z), in place (``a`` = φ(z) from the forward pass)."""
+        return _BACKWARD[self.name](xp, z, a, da, self.params)
+
+
+def _linear(xp: Any, z: Any, out: Any, p: dict) -> Any:
+    xp.copyto(out, z)
+    return out
+
+
+def _relu(xp: Any, z: Any, out: Any, p: dict) -> Any:
+    return xp.maximum(z, 0, out=out)
+
+
+def _leaky_relu(xp: Any, z: Any, out: Any, p: dict) -> Any:
+    xp.multiply(z, p["slope"], out=out)
+    xp.copyto(out, z, where=z > 0)
+    return out
+
+
+def _tanh(xp: Any, z: Any, out: Any, p: dict) -> Any:
+    return xp.tanh(z, out=out)
+
+
+def _sigmoid(xp: Any, z: Any, out: Any, p: dict) -> Any:
+    xp.negative(z, out=out)
+    xp.exp(out, out=out)
+    out += 1.0
+    return xp.reciprocal(out, out=out)
+
+
+def _selu(xp: Any, z: Any, out: Any, p: dict) -> Any:
+    xp.minimum(z, 0, out=out)
+    xp.expm1(out, out=out)
+    out *= SELU_ALPHA
+    xp.copyto(out, z, where=z > 0)
+    out *= SELU_SCALE
+    return out
+
+
+def _gelu_tanh_arg(z: Any) -> Any:
+    return GELU_C * (z + 0.044715 * z * z * z)
+
+
+def _gelu(xp: Any, z: Any, out: Any, p: dict) -> Any:
+    t = xp.tanh(_gelu_tanh_arg(z))
+    t += 1.0
+    xp.multiply(z, t, out=out)
+    out *= 0.5
+    return out
+
+
+def _softmax(xp: Any, z: Any, out: Any, p: dict) -> Any:  # over units (axis −2), max-shifted
+    xp.subtract(z, z.max(axis=-2, keepdims=True), out=out)
+    xp.exp(out, out=out)
+    out /= out.sum(axis=-2, keepdims=True)
+    return out
+
+
+def _d_linear(xp: Any, z: Any, a: Any, da: Any, p: dict) -> Any:
+    return da
+
+
+def _d_relu(xp: Any, z: Any, a: Any, da: Any, p: dict) -> Any:
+    return xp.multiply(da, z > 0, out=da)
+
+
+def _d_leaky_relu(xp: Any, z: Any, a: Any, da: Any, p: dict) -> Any:
+    return xp.multiply(da, xp.where(z > 0, 1.0, p["slope"]), out=da)
+
+
+def _d_tanh(xp: Any, z: Any, a: Any, da: Any, p: dict) -> Any:  # φ' = 1 − φ²
+    da *= 1.0 - a * a
+    return da
+
+
+def _d_sigmoid(xp: Any, z: Any, a: Any, da: Any, p: dict) -> Any:  # φ' = φ(1 − φ)
+    da *= a * (1.0 - a)
+    return da
+
+
+def _d_selu(xp: Any, z: Any, a: Any, da: Any, p: dict) -> Any:  # φ' = λ (z > 0), φ + λα else
+    return xp.multiply(da, xp.where(z > 0, SELU_SCALE, a + SELU_SCALE * SELU_ALPHA), out=da)
+
+
+def _d_gelu(xp: Any, z: Any, a: Any, da: Any, p: dict) -> Any:
+    t = xp.tanh(_gelu_tanh_arg(z))
+    da *= 0.5 * (1.0 + t) + 0.5 * z * (1.0 - t * t) * GELU_C * (1.0 + 3 * 0.044715 * z * z)
+    return da
+
+
+def _d_softmax(xp: Any, z: Any, a: Any, da: Any, p: dict) -> Any:
+    raise InitlabError("softmax is only differentiated together with loss softmax_ce")
+
+
+_FORWARD = {"linear": _linear, "relu": _relu, "leaky_relu": _leaky_relu, "tanh": _tanh,
+            "sigmoid": _sigmoid, "selu": _selu, "gelu": _gelu, "softmax": _softmax}
+_BACKWARD = {"linear": _d_linear, "relu": _d_relu, "leaky_relu": _d_leaky_relu, "tanh": _d_tanh,
+             "sigmoid": _d_sigmoid, "selu": _d_selu, "gelu": _d_gelu, "softmax": _d_softmax}
+
+
+_LAWS = {
+    "linear": ("φ(z) = z", None, False),
+    "relu": ("φ(z) = max(0, z)", None, True),
+    "leaky_relu": ("φ(z) = z if z > 0 else slope·z", None, False),
+    "tanh": ("φ(z) = tanh z", (-1.0, 1.0), False),
+    "sigmoid": ("φ(z) = 1 / (1 + e^(−z))", (0.0, 1.0), False),
+    "selu": ("φ(z) = λz if z > 0 else λα(e^z − 1)  (λ≈1.0507, α≈1.6733)", None, False),
+    "gelu": ("φ(z) = ½z(1 + tanh(√(2/π)(z + 0.044715z³)))  (tanh approximation)", None, False),
+    "softmax": ("φ(z)_i = e^(z_i) / Σ_j e^(z_j)  (output layer, with softmax_ce)", (0.0, 1.0),
+                False),
+}
+_DEFAULTS = {"leaky_relu": {"slope": 0.01}}
+ACTIVATION_NAMES: tuple[str, ...] = tuple(_LAWS)
+
+
+def get(spec: str | dict[str, Any]) -> Activation:
+    """``"tanh"`` or ``{"name": "leaky_relu", "slope": 0.2}`` → Activation (errors list valid names)."""
+    from initlab.config import suggest  # noqa: PLC0415  (config imports no numpy; no cycle)
+
+    if isinstance(spec, dict):
+        params = dict(spec)
+        name = str(params.pop("name", ""))
+    else:
+        name, params = str(spec), {}
+    if name not in _LAWS:
+        raise InitlabError(f"unknown activation '{name}'; valid: {', '.join(ACTIVATION_NAMES)}"
+                           f"{suggest(name, ACTIVATION_NAMES)}")
+    allowed = _DEFAULTS.get(name, {})
+    for key in params:
+        if key not in allowed:
+            valid = ", ".join(allowed) or "none"
+            raise InitlabError(f"activation {name} has no parameter '{key}' (allowed: {valid})")
+    merged = {**allowed, **{k: float(v) for k, v in params.items()}}
+    law, bounds, can_die = _LAWS[name]
+    return Activation(name, law, merged, bounds, can_die)

@@ -1,0 +1,74 @@
+"""One place that picks the array module: NumPy for ``cpu``, CuPy for ``gpu``.
+
+Everything numeric takes ``xp`` as an argument; nothing else in initlab imports cupy.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from types import ModuleType
+from typing import Any
+
+import numpy as np
+
+from initlab.errors import InitlabError
+
+GPU_INSTALL_HINT = "pip install 'initlab[gpu]' (CUDA 12), or cupy-cuda13x for CUDA 13"
+
+
+@dataclass(frozen=True)
+class Backend:
+    """The chosen device: ``name`` is 'cpu' or 'gpu', ``xp`` the array module."""
+
+    name: str
+    xp: ModuleType
+    label: str
+
+    def asarray(self, a: Any, dtype: Any = None) -> Any:
+        return self.xp.asarray(a, dtype=dtype)
+
+    def synchronize(self) -> None:
+        if self.name == "gpu":
+            self.xp.cuda.Device().synchronize()
+
+
+def _cupy_or_reason() -> tuple[ModuleType | None, str]:
+    """(cupy, '') when CuPy imports and sees a CUDA device, else (None, why not)."""
+    try:
+        import cupy  # noqa: PLC0415  (optional dependency, imported only here)
+    except ImportError:
+        return None, f"CuPy is not installed ({GPU_INSTALL_HINT})"
+    try:
+        count = cupy.cuda.runtime.getDeviceCount()
+    except Exception as exc:  # CUDA driver missing or broken
+        return None, f"CuPy is installed but no CUDA device is usable ({type(exc).__name__}: {exc})"
+    if count < 1:
+        return None, "CuPy is installed but sees no CUDA device"
+    return cupy, ""
+
+
+def gpu_available() -> bool:
+    """True when CuPy imports and sees at least one CUDA device."""
+    return _cupy_or_reason()[0] is not None
+
+
+def get_backend(device: str) -> Backend:
+    """'cpu' → NumPy; 'gpu' → CuPy or InitlabError saying what is missing; 'auto' → GPU if usable."""
+    if device == "cpu":
+        return Backend("cpu", np, f"cpu (NumPy {np.__version__})")
+    if device not in ("gpu", "auto"):
+        raise InitlabError(f"unknown device '{device}'; valid: cpu, gpu, auto")
+    cupy, why = _cupy_or_reason()
+    if cupy is None:
+        if device == "auto":
+            return get_backend("cpu")
+        raise InitlabError(f"--device gpu: {why}")
+    props = cupy.cuda.runtime.getDeviceProperties(cupy.cuda.Device().id)
+    name = props["name"].decode() if isinstance(props["name"], bytes) else str(props["name"])
+    return Backend("gpu", cupy, f"gpu ({name}, CuPy {cupy.__version__})")
+
+
+def to_numpy(a: Any) -> np.ndarray:
+    """Host copy of a NumPy or CuPy array (the reporting edge)."""
+    get = getattr(a, "get", None)
+    return get() if callable(get) else np.asarray(a)

@@ -1,0 +1,164 @@
+"""The ``initlab`` command line: parse, delegate, render. One path from error to exit code:
+bad input → one line on stderr and exit 2; Ctrl-C → what finished is saved, exit 130."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+from initlab import config as config_mod
+from initlab import datasets, experiment, initializers, report, results, runner
+from initlab.backend import get_backend
+from initlab.errors import InitlabError
+
+try:  # typer up to 0.2x depends on click; newer releases vendor it as typer._click
+    from click.exceptions import Abort as ClickAbort
+    from click.exceptions import UsageError
+except ImportError:  # pragma: no cover - depends on the installed typer
+    from typer._click.exceptions import UsageError
+
+    ClickAbort = typer.Abort
+
+app = typer.Typer(
+    help="initlab — how does the way I initialize weights change what my network does?\n\n"
+         "Write a small YAML experiment (configs/ has one per source article), run it, and read "
+         "per-layer activation and gradient statistics and final accuracy, across initializers "
+         "and many seeds trained together in one batched run.",
+    no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+console = Console()
+err_console = Console(stderr=True)
+_state = {"debug": False}
+
+
+@app.callback()
+def _options(debug: bool = typer.Option(False, "--debug",
+                                        help="Show Python tracebacks instead of one-line errors.")
+             ) -> None:
+    _state["debug"] = debug
+
+
+SET_HELP = ("Override a key of the experiment file, value parsed as YAML: --set train.lr=0.05, "
+            "--set model.layers=[2,20,1], --set init.weights=xavier_uniform. Repeatable.")
+
+
+@app.command()
+def run(
+    config: Path = typer.Argument(..., help="Experiment YAML file, e.g. configs/he_circles.yaml.",
+                                  show_default=False),
+    overrides: list[str] = typer.Option([], "--set", help=SET_HELP, show_default=False),
+    seeds: int | None = typer.Option(None, "--seeds", min=1, show_default=False,
+                                     help="Train N seeds (seed, seed+1, …) as N slices of one "
+                                          "batched training."),
+    device: str | None = typer.Option(None, "--device", show_default=False,
+                                      help="cpu | gpu | auto (auto: the GPU when CuPy sees one). "
+                                           "Overrides the file's `device`."),
+    out: Path | None = typer.Option(None, "--out", show_default=False,
+                                    help="Write the run folder here instead of "
+                                         "results/<timestamp>-<name>/."),
+    quiet: bool = typer.Option(False, "--quiet", "-q", help="Print only the final table."),
+    dry_run: bool = typer.Option(False, "--dry-run",
+                                 help="Validate and show what would run; train and write nothing."),
+) -> None:
+    """Train one experiment (or N seeds of it) and report per-layer statistics and accuracy.
+
+    Prints the resolved experiment, a per-layer table at initialization, the cost every
+    `train.log_every` iterations, the per-layer table after training (with the number of distinct
+    units per layer: symmetry), and train/test accuracy. Writes config.yaml, metrics.json,
+    history.csv, weights_init.npz, weights_final.npz and environment.json to the run folder.
+    """
+    all_overrides = list(overrides) + ([f"device={device}"] if device is not None else [])
+    cfg = config_mod.load(config, all_overrides)
+    seed_list = list(range(cfg.seed, cfg.seed + seeds)) if seeds else None
+    plan = experiment.build(cfg, seeds=seed_list, base_dir=config.parent)
+    backend = get_backend(cfg.device)
+    root = out if out is not None else Path("results")
+    results.check_writable(root, "--out" if out is not None else "results folder")
+    show = Console(quiet=True) if quiet else console
+    report.header(show, plan, backend.label)
+    if overrides:
+        show.print(f"[dim]overrides: {' '.join(overrides)}[/dim]")
+    if dry_run:
+        console.print(f"dry run: {plan.n_experiments} experiment(s), "
+                      f"{cfg.train.epochs} epochs; nothing trained or written")
+        return
+    result = _train_with_progress(plan, backend, show)
+    folder = root if out is not None else results.new_run_dir(root, cfg.name)
+    folder.mkdir(parents=True, exist_ok=True)
+    results.save_run(folder, result, config_mod.dump(cfg),
+                     results.environment(backend.label, list(overrides)))
+    report.layer_table(show, result.layers_final, "Per layer after training", symmetry=True)
+    report.final_table(console, result)
+    console.print(f"results: {folder}")
+    if result.history.interrupted:
+        err_console.print("interrupted: partial results saved, run marked 'interrupted'")
+        raise typer.Exit(130)
+
+
+def _train_with_progress(plan: experiment.Plan, backend, show: Console) -> runner.RunResult:
+    progress = Progress(TextColumn("training"), BarColumn(), MofNCompleteColumn(),
+                        TimeRemainingColumn(), console=show, transient=True)
+    task = progress.add_task("train", total=None)
+
+    def on_init_stats(layers: list[list[dict]]) -> None:
+        report.layer_table(show, layers, "Per layer at initialization", symmetry=True)
+
+    def on_log(iteration: int, costs) -> None:
+        progress.console.print(report.cost_line(iteration, costs))
+
+    def on_step(done: int, total: int) -> None:
+        progress.update(task, completed=done, total=total)
+
+    with progress:
+        return runner.execute(plan, backend, on_log=on_log, on_step=on_step,
+                              on_init_stats=on_init_stats)
+
+
+@app.command()
+def inits() -> None:
+    """List every initializer and alias with its law (layout (n_out, n_in): fan_in = n_in)."""
+    report.catalogue_table(console, "Initializers (weights are (n_out, n_in): fan_in = n_in, "
+                                    "fan_out = n_out)",
+                           initializers.catalogue(), ["name", "params", "formula", "note"])
+
+
+@app.command("datasets")
+def list_datasets() -> None:
+    """List the data sets (all generated or shipped; nothing is downloaded) and their keys."""
+    report.catalogue_table(console, "Data sets (dataset: {name: …, key: value})",
+                           datasets.catalogue(), ["name", "task", "params", "description"])
+
+
+@app.command("bench-train")
+def bench_train(
+    iterations: int = typer.Option(15000, "--iterations", min=1,
+                                   help="Gradient-descent iterations for each timed run."),
+    repeat: int = typer.Option(3, "--repeat", min=1, help="Timed repetitions (best is kept)."),
+) -> None:
+    """Time the batched engine on he_circles (E = 1) against the notebook-style NumPy loop."""
+    from initlab import bench  # noqa: PLC0415
+
+    bench.train_benchmark(console, iterations, repeat)
+
+
+def main() -> None:
+    """Console entry point: one line per error, exit codes 2 (bad input) and 130 (Ctrl-C)."""
+    try:
+        code = app(standalone_mode=False)
+    except InitlabError as exc:
+        if _state["debug"]:
+            raise
+        err_console.print(f"error: {exc}", highlight=False, soft_wrap=True)
+        sys.exit(2)
+    except UsageError as exc:
+        err_console.print(f"error: {exc.format_message()}", highlight=False, soft_wrap=True)
+        sys.exit(2)
+    except (ClickAbort, typer.Abort, KeyboardInterrupt):
+        err_console.print("interrupted")
+        sys.exit(130)
+    sys.exit(code if isinstance(code, int) else 0)

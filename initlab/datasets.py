@@ -1,0 +1,427 @@
+"""Built-in data sets and user files, as ``Dataset`` objects with samples in COLUMNS.
+
+Every set is a small generator registered in ``_REGISTRY`` (name -> function, parameters with
+defaults and checkers, one-line summary). ``make`` checks the parameters, runs the generator and
+lays the result out the Coursera way: ``X`` is (n_features, m), ``y`` is (n_outputs, m).
+Randomness only comes from explicit ``RandomState`` objects or integer seeds; numpy's global RNG
+is never touched. Nothing is downloaded: sklearn's bundled iris and digits tables are used.
+"""
+
+from __future__ import annotations
+
+import csv
+import difflib
+import math
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from sklearn import datasets as skd
+from sklearn.model_selection import train_test_split
+
+from initlab.errors import InitlabError
+
+TASKS = ("binary", "multiclass", "regression")
+MAX_CLASSES = 50  # integer labels with more distinct values than this are treated as regression
+
+
+@dataclass(frozen=True)
+class Dataset:
+    """A train/test pair in the column layout (z = W @ X) plus its task and a one-line summary."""
+
+    name: str
+    X_train: np.ndarray
+    y_train: np.ndarray
+    X_test: np.ndarray
+    y_test: np.ndarray
+    task: str
+    description: str
+
+    @property
+    def n_features(self) -> int:
+        return int(self.X_train.shape[0])
+
+    @property
+    def n_outputs(self) -> int:
+        return int(self.y_train.shape[0])
+
+    @property
+    def n_train(self) -> int:
+        return int(self.X_train.shape[1])
+
+    @property
+    def n_test(self) -> int:
+        return int(self.X_test.shape[1])
+
+
+@dataclass
+class _Raw:
+    """What a generator returns: samples in ROWS, integer class labels (or (m, k) targets)."""
+
+    X_train: np.ndarray
+    y_train: np.ndarray
+    X_test: np.ndarray
+    y_test: np.ndarray
+    task: str
+    n_classes: int = 0
+
+
+class _Bad(ValueError):
+    """A parameter check failed; ``make`` turns it into an InitlabError naming the data set."""
+
+
+def _hint(word: str, choices: list[str] | tuple[str, ...]) -> str:
+    close = difflib.get_close_matches(word, list(choices), n=1, cutoff=0.6)
+    return f" (did you mean '{close[0]}'?)" if close else ""
+
+
+# --- parameter checkers: value -> cleaned value, or _Bad("must be ...") ---------------------
+
+Checker = Callable[[Any], Any]
+
+
+def _int(lo: int, hi: int | None = None) -> Checker:
+    def check(v: Any) -> int:
+        ok = isinstance(v, int | float) and not isinstance(v, bool) and float(v).is_integer()
+        if not ok or v < lo or (hi is not None and v > hi):
+            rng = f">= {lo}" if hi is None else f"between {lo} and {hi}"
+            raise _Bad(f"must be an integer {rng}")
+        return int(v)
+    return check
+
+
+def _real(lo: float, hi: float | None = None, *, hi_open: bool = False) -> Checker:
+    def check(v: Any) -> float:
+        try:  # PyYAML reads "5e-2" as a string; accept any numeric text
+            x = float(v) if not isinstance(v, bool) else math.nan
+        except (TypeError, ValueError):
+            x = math.nan
+        too_big = hi is not None and (x >= hi if hi_open else x > hi)
+        if not math.isfinite(x) or x < lo or too_big:
+            rng = f">= {lo}" if hi is None else f"in [{lo}, {hi}{')' if hi_open else ']'}"
+            raise _Bad(f"must be a number {rng}")
+        return x
+    return check
+
+
+def _choice(*options: str) -> Checker:
+    def check(v: Any) -> str:
+        if v not in options:
+            raise _Bad(f"must be one of {', '.join(options)}{_hint(str(v), options)}")
+        return v
+    return check
+
+
+def _bool(v: Any) -> bool:
+    if not isinstance(v, bool):
+        raise _Bad("must be true or false")
+    return v
+
+
+def _text(v: Any) -> str | None:
+    if v is not None and not (isinstance(v, str) and v):
+        raise _Bad("must be a non-empty string")
+    return v
+
+
+COUNT, SIZE, SEED = _int(1), _int(0), _int(0, 2**32 - 1)
+NOISE, FRACTION = _real(0.0), _real(0.0, 1.0, hi_open=True)
+
+
+# --- helpers -----------------------------------------------------------------------------------
+
+def _rs(seed: int) -> np.random.RandomState:
+    return np.random.RandomState(seed)
+
+
+def _split(X: np.ndarray, y: np.ndarray, fraction: float, seed: int, stratify: bool) -> tuple:
+    """Seeded (stratified for classes) train/test split; fraction 0 keeps everything as train."""
+    if fraction == 0:
+        return X, y, X[:0], y[:0]
+    try:
+        Xtr, Xte, ytr, yte = train_test_split(
+            X, y, test_size=fraction, random_state=seed, stratify=y if stratify else None)
+    except ValueError as exc:
+        raise _Bad(f"cannot split {len(y)} samples with test_fraction {fraction}: {exc}") from None
+    return Xtr, ytr, Xte, yte
+
+
+def _classes(X: np.ndarray, y: np.ndarray, fraction: float, seed: int, k: int,
+             task: str | None = None) -> _Raw:
+    Xtr, ytr, Xte, yte = _split(X, y, fraction, seed, stratify=True)
+    return _Raw(Xtr, ytr, Xte, yte, task or ("binary" if k == 2 else "multiclass"), k)
+
+
+def _two_draws(fn: Callable[..., tuple], n_train: int, n_test: int, seeds: tuple[int, int],
+               **kw: Any) -> tuple:
+    """Train and test sets drawn by ``fn`` from two independently seeded RandomStates."""
+    X, y = fn(n_samples=n_train, random_state=_rs(seeds[0]), **kw)
+    if n_test == 0:
+        return X, y, X[:0], y[:0]
+    Xt, yt = fn(n_samples=n_test, random_state=_rs(seeds[1]), **kw)
+    return X, y, Xt, yt
+
+
+# --- generators --------------------------------------------------------------------------------
+
+def _circles(n_train: int, n_test: int, noise: float, factor: float, train_seed: int,
+             test_seed: int) -> _Raw:
+    """Two concentric rings: the Coursera "Initialization" notebook's make_circles data."""
+    parts = _two_draws(skd.make_circles, n_train, n_test, (train_seed, test_seed),
+                       noise=noise, factor=factor)
+    return _Raw(*parts, "binary", 2)
+
+
+def _moons(n_train: int, n_test: int, noise: float, train_seed: int, test_seed: int) -> _Raw:
+    """Two interleaving half circles (sklearn make_moons)."""
+    parts = _two_draws(skd.make_moons, n_train, n_test, (train_seed, test_seed), noise=noise)
+    return _Raw(*parts, "binary", 2)
+
+
+def _blobs(n_train: int, n_test: int, centers: int, n_features: int, cluster_std: float,
+           train_seed: int, test_seed: int) -> _Raw:
+    """Gaussian blobs (sklearn make_blobs); the test draw reuses the train draw's centres."""
+    X, y, where = skd.make_blobs(n_samples=n_train, centers=centers, n_features=n_features,
+                                 cluster_std=cluster_std, random_state=_rs(train_seed),
+                                 return_centers=True)
+    Xt, yt = X[:0], y[:0]
+    if n_test:
+        Xt, yt = skd.make_blobs(n_samples=n_test, centers=where, cluster_std=cluster_std,
+                                random_state=_rs(test_seed))
+    return _Raw(X, y, Xt, yt, "binary" if centers == 2 else "multiclass", centers)
+
+
+def _spiral(n_per_class: int, classes: int, noise: float, seed: int,
+            test_fraction: float) -> _Raw:
+    """The CS231n spiral: ``classes`` arms of ``n_per_class`` points, split by a seeded shuffle."""
+    rng = _rs(seed)
+    X = np.zeros((n_per_class * classes, 2))
+    y = np.zeros(n_per_class * classes, dtype=int)
+    for j in range(classes):
+        ix = slice(n_per_class * j, n_per_class * (j + 1))
+        r = np.linspace(0.0, 1, n_per_class)
+        t = np.linspace(j * 4, (j + 1) * 4, n_per_class) + rng.randn(n_per_class) * noise
+        X[ix] = np.c_[r * np.sin(t), r * np.cos(t)]
+        y[ix] = j
+    return _classes(X, y, test_fraction, seed, classes)
+
+
+def _xor() -> _Raw:
+    """The four XOR points; no test set."""
+    X = np.array([[0, 0], [0, 1], [1, 0], [1, 1]], dtype=float)
+    y = np.array([0, 1, 1, 0])
+    return _Raw(X, y, X[:0], y[:0], "binary", 2)
+
+
+def _iris(test_fraction: float, seed: int, standardize: bool) -> _Raw:
+    """Fisher's iris (sklearn's bundled copy): 150 rows, 4 features, 3 classes."""
+    data = skd.load_iris()
+    raw = _classes(data.data, data.target, test_fraction, seed, 3)
+    if standardize:
+        mean, std = raw.X_train.mean(axis=0), raw.X_train.std(axis=0)
+        std = np.where(std > 0, std, 1.0)
+        raw.X_train, raw.X_test = (raw.X_train - mean) / std, (raw.X_test - mean) / std
+    return raw
+
+
+def _iris_tiny() -> _Raw:
+    """Iris rows 1, 2 (setosa -> 0) and 149, 150 (virginica -> 1), raw; the 10-line C++ post."""
+    X = skd.load_iris().data[[0, 1, 148, 149]]
+    y = np.array([0, 0, 1, 1])
+    return _Raw(X, y, X[:0], y[:0], "binary", 2)
+
+
+def _neanderthal_toy() -> _Raw:
+    """Input (0.3, 0.9) -> target 0.5, twice, as in the Neanderthal article; regression."""
+    X = np.array([[0.3, 0.9], [0.3, 0.9]])
+    y = np.array([[0.5], [0.5]])
+    return _Raw(X, y, X[:0], y[:0], "regression")
+
+
+def _digits(test_fraction: float, seed: int) -> _Raw:
+    """sklearn's bundled 8x8 digits: 1797 images, 64 pixels scaled to [0, 1], 10 classes."""
+    data = skd.load_digits()
+    return _classes(data.data / 16.0, data.target, test_fraction, seed, 10)
+
+
+def _file(path: Path, target: str | None, test_fraction: float, seed: int, task: str) -> _Raw:
+    """A user CSV (header row, ``target`` column) or NPZ (arrays ``X`` (m, n) and ``y`` (m,))."""
+    suffix = path.suffix.lower()
+    if suffix not in (".csv", ".npz"):
+        raise _Bad(f"unsupported extension '{path.suffix}' for '{path}'; use .csv or .npz")
+    if not path.is_file():
+        raise _Bad(f"no such file '{path}'")
+    X, y = _read_csv(path, target) if suffix == ".csv" else _read_npz(path, target)
+    integral = bool(np.all(y == np.round(y)))
+    values, labels = np.unique(y, return_inverse=True)
+    if task == "auto":
+        k = len(values)
+        task = ("binary" if integral and k == 2 else
+                "multiclass" if integral and 2 < k <= MAX_CLASSES else "regression")
+    elif task == "binary" and len(values) != 2:
+        raise _Bad(f"task binary needs exactly 2 distinct labels, '{path}' has {len(values)}")
+    elif task == "multiclass" and not integral:
+        raise _Bad(f"task multiclass needs integer labels; '{path}' has non-integer ones")
+    if task == "regression":
+        Xtr, ytr, Xte, yte = _split(X, y[:, None], test_fraction, seed, stratify=False)
+        return _Raw(Xtr, ytr, Xte, yte, "regression")
+    return _classes(X, labels, test_fraction, seed, len(values), task)
+
+
+def _read_csv(path: Path, target: str | None) -> tuple[np.ndarray, np.ndarray]:
+    if target is None:
+        raise _Bad(f"needs 'target' (the label column of '{path}')")
+    with path.open(newline="", encoding="utf-8-sig") as fh:
+        rows = [(i, row) for i, row in enumerate(csv.reader(fh), start=1) if any(row)]
+    if not rows:
+        raise _Bad(f"'{path}' is empty")
+    header = [h.strip() for h in rows[0][1]]
+    if target not in header:
+        raise _Bad(f"'{path}' has no column '{target}'{_hint(target, header)}; "
+                   f"columns: {', '.join(header)}")
+    if len(header) < 2:
+        raise _Bad(f"'{path}' has no feature columns besides '{target}'")
+    if len(rows) < 2:
+        raise _Bad(f"'{path}' has a header but no data rows")
+    data = np.empty((len(rows) - 1, len(header)))
+    for r, (line, row) in enumerate(rows[1:]):
+        if len(row) != len(header):
+            raise _Bad(f"'{path}' line {line} has {len(row)} cells, the header has {len(header)}")
+        for c, cell in enumerate(row):
+            try:
+                data[r, c] = float(cell)
+            except ValueError:
+                data[r, c] = math.nan
+            if not math.isfinite(data[r, c]):
+                raise _Bad(f"'{path}' line {line}, column '{header[c]}': "
+                           f"{cell.strip()!r} is not a finite number")
+    t = header.index(target)
+    return np.delete(data, t, axis=1), data[:, t]
+
+
+def _read_npz(path: Path, target: str | None) -> tuple[np.ndarray, np.ndarray]:
+    if target not in (None, "y"):
+        raise _Bad(f"an NPZ file's labels are the array 'y'; target must be 'y' or left out, "
+                   f"not '{target}'")
+    try:
+        with np.load(path, allow_pickle=False) as npz:
+            arrays = {key: npz[key] for key in npz.files}
+    except Exception as exc:  # zipfile, pickle and format errors all mean "not a usable NPZ"
+        raise _Bad(f"cannot read '{path}' as NPZ: {exc}") from None
+    for key in ("X", "y"):
+        if key not in arrays:
+            raise _Bad(f"'{path}' has no array '{key}' (arrays: {', '.join(arrays) or 'none'})")
+        if arrays[key].dtype.kind not in "iuf":
+            raise _Bad(f"'{path}' array '{key}' is not numeric (dtype {arrays[key].dtype})")
+    X, y = arrays["X"].astype(float), arrays["y"].astype(float)
+    y = y.reshape(-1) if y.ndim == 2 and y.shape[1] == 1 else y
+    if X.ndim != 2 or y.ndim != 1 or len(X) != len(y):
+        raise _Bad(f"'{path}' needs X of shape (m, n_features) and y of shape (m,); "
+                   f"got X {X.shape} and y {y.shape}")
+    if len(y) == 0 or X.shape[1] == 0:
+        raise _Bad(f"'{path}' is empty (X {X.shape})")
+    if not (np.isfinite(X).all() and np.isfinite(y).all()):
+        raise _Bad(f"'{path}' holds NaN or infinite values")
+    return X, y
+
+
+# --- registry ----------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class _Entry:
+    fn: Callable[..., _Raw]
+    task: str
+    params: dict[str, tuple[Any, Checker]]
+    summary: str
+
+
+_SPLIT = {"n_train": (300, COUNT), "n_test": (100, SIZE)}
+_SEEDS = {"train_seed": (1, SEED), "test_seed": (2, SEED)}
+_REGISTRY: dict[str, _Entry] = {
+    "blobs": _Entry(_blobs, "multiclass", {
+        **_SPLIT, "centers": (3, _int(2, MAX_CLASSES)), "n_features": (2, COUNT),
+        "cluster_std": (1.0, _real(0.0)), **_SEEDS}, "Gaussian blobs (sklearn make_blobs)"),
+    "circles": _Entry(_circles, "binary", {
+        **_SPLIT, "noise": (0.05, NOISE), "factor": (0.8, _real(0.0, 1.0, hi_open=True)),
+        **_SEEDS}, "2 concentric rings (Coursera init notebook)"),
+    "digits": _Entry(_digits, "multiclass", {
+        "test_fraction": (0.25, FRACTION), "seed": (0, SEED)},
+        "8x8 handwritten digits (sklearn load_digits), pixels /16, 10 classes"),
+    "file": _Entry(_file, "auto", {
+        "path": (None, _text), "target": (None, _text), "test_fraction": (0.0, FRACTION),
+        "seed": (0, SEED), "task": ("auto", _choice("auto", *TASKS))},
+        "a user CSV (header row, target column) or NPZ (arrays X, y)"),
+    "iris": _Entry(_iris, "multiclass", {
+        "test_fraction": (0.3, FRACTION), "seed": (0, SEED), "standardize": (True, _bool)},
+        "Fisher's iris (sklearn load_iris), 4 features, 3 classes"),
+    "iris_tiny": _Entry(_iris_tiny, "binary", {},
+                        "4 raw iris rows, setosa vs virginica (neural network in 10 lines of C++)"),
+    "moons": _Entry(_moons, "binary", {**_SPLIT, "noise": (0.2, NOISE), **_SEEDS},
+                    "2 interleaving half moons (sklearn make_moons)"),
+    "neanderthal_toy": _Entry(_neanderthal_toy, "regression", {},
+                              "input (0.3, 0.9) -> 0.5, twice (Neanderthal article)"),
+    "spiral": _Entry(_spiral, "multiclass", {
+        "n_per_class": (100, COUNT), "classes": (3, _int(2, MAX_CLASSES)), "noise": (0.2, NOISE),
+        "seed": (0, SEED), "test_fraction": (0.25, FRACTION)}, "CS231n spiral arms"),
+    "xor": _Entry(_xor, "binary", {}, "the 4 XOR points"),
+}
+DATASET_NAMES: tuple[str, ...] = tuple(sorted(_REGISTRY))
+
+
+def catalogue() -> list[dict]:
+    """One entry per data set: name, task, parameters with defaults, description."""
+    return [{"name": name, "task": e.task, "params": {k: d for k, (d, _) in e.params.items()},
+             "description": e.summary} for name, e in sorted(_REGISTRY.items())]
+
+
+def _layout(name: str, raw: _Raw, description: str) -> Dataset:
+    """Rows -> columns; labels -> (1, m) 0/1, one-hot (k, m) or (k, m) targets, all float64."""
+    def labels(y: np.ndarray) -> np.ndarray:
+        if raw.task == "regression":
+            y = np.asarray(y, dtype=float)
+            return np.ascontiguousarray((y if y.ndim == 2 else y[:, None]).T)
+        y = np.asarray(y, dtype=int)
+        if raw.task == "binary":
+            return y.reshape(1, -1).astype(float)
+        return np.eye(raw.n_classes)[:, y]
+
+    def features(X: np.ndarray) -> np.ndarray:
+        return np.ascontiguousarray(np.asarray(X, dtype=float).T)
+
+    return Dataset(name, features(raw.X_train), labels(raw.y_train), features(raw.X_test),
+                   labels(raw.y_test), raw.task, description)
+
+
+def make(name: str, params: dict | None = None, base_dir: Path | None = None) -> Dataset:
+    """Build data set ``name`` with ``params`` (its own keys); any problem is one InitlabError."""
+    if name not in _REGISTRY:
+        raise InitlabError(f"unknown dataset '{name}'; valid: {', '.join(DATASET_NAMES)}"
+                           f"{_hint(str(name), DATASET_NAMES)}")
+    entry = _REGISTRY[name]
+    given = dict(params or {})
+    for key in given:
+        if key not in entry.params:
+            allowed = ", ".join(entry.params) or "none"
+            raise InitlabError(f"dataset '{name}' has no parameter '{key}'"
+                               f"{_hint(str(key), list(entry.params))}; allowed: {allowed}")
+    kwargs: dict[str, Any] = {}
+    try:
+        for key, (default, check) in entry.params.items():
+            try:
+                kwargs[key] = check(given[key]) if key in given else default
+            except _Bad as exc:
+                raise _Bad(f"{key} {exc} (got {given[key]!r})") from None
+        if name == "file":
+            if kwargs["path"] is None:
+                raise _Bad("needs 'path' (a .csv or .npz file)")
+            path = Path(kwargs["path"]).expanduser()
+            kwargs["path"] = path if path.is_absolute() else Path(base_dir or Path.cwd()) / path
+        raw = entry.fn(**kwargs)
+    except _Bad as exc:
+        raise InitlabError(f"dataset '{name}': {exc}") from None
+    shown = ", ".join(f"{k} {v}" for k, v in kwargs.items() if k not in _SPLIT)
+    m_train, m_test = len(raw.X_train), len(raw.X_test)
+    description = f"{name}: {entry.summary}, {m_train} train / {m_test} test"
+    return _layout(name, raw, description + (f", {shown}" if shown else ""))

@@ -1,0 +1,149 @@
+"""Rich rendering: headers, per-layer tables, cost lines, final tables. No statistics here."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+from rich import box
+from rich.console import Console
+from rich.markup import escape
+from rich.table import Table
+
+from initlab.stats import mean_over_experiments
+
+MAX_ROWS = 20  # experiments listed one per row before the final table summarises
+
+
+def fmt(x: float | None, digits: int = 3) -> str:
+    """Compact number: '—' for None, 3 significant digits, exponent for tiny/huge values."""
+    if x is None:
+        return "—"
+    if not np.isfinite(x):
+        return str(x)
+    if x == 0:
+        return "0"
+    if 1e-2 <= abs(x) < 1e4:
+        return f"{x:.{digits}g}"
+    mantissa, exponent = f"{x:.1e}".split("e")
+    return f"{mantissa}e{int(exponent)}"
+
+
+def pct(x: float | None) -> str:
+    """Percentage, whole numbers except '<1%' for small non-zero shares."""
+    if x is None:
+        return "—"
+    return "<1%" if 0 < x < 0.005 else f"{100 * x:.0f}%"
+
+
+def _table(title: str) -> Table:
+    return Table(title=escape(title), box=box.SIMPLE_HEAD, padding=(0, 0, 0, 1), pad_edge=False,
+                 title_justify="left", title_style="bold")
+
+
+def header(console: Console, plan: Any, device_label: str) -> None:
+    """The resolved experiment: architecture, initializer and formula, data, training, device."""
+    cfg, net, data = plan.config, plan.net, plan.dataset
+    arch = " → ".join(str(n) for n in net.layers)
+    acts = ", ".join(a.label for a in net.activations)
+    t = Table.grid(padding=(0, 2))
+    t.add_column(style="bold cyan", no_wrap=True)
+    t.add_column()
+    row = lambda key, text: t.add_row(key, escape(text))  # noqa: E731
+    row("experiment", cfg.name)
+    row("network", f"{arch}  ({acts}){'' if net.bias else ', no biases'}")
+    for label, choice in plan.weight_inits.items():
+        row("weights", f"{label}: {choice.formula()}")
+    if net.bias:
+        row("biases", f"{plan.bias_init.label}: {plan.bias_init.formula()}")
+    row("data", data.description)
+    tr = cfg.train
+    batch = "full batch" if tr.batch_size is None else f"batch {tr.batch_size}"
+    row("training", f"{tr.optimizer}, lr {tr.lr:g}, {tr.epochs} epochs ({batch}), "
+                          f"loss {tr.loss}: {net.loss.law}")
+    seeds = sorted({m.seed for m in plan.members})
+    seed_text = str(seeds[0]) if len(seeds) == 1 else f"{len(seeds)} seeds ({seeds[0]}…{seeds[-1]})"
+    row("seeds", f"{seed_text}, rng {cfg.rng}; {plan.n_experiments} experiment(s) batched")
+    row("device", f"{device_label}, {cfg.dtype}")
+    console.print(t)
+
+
+def layer_table(console: Console, layers: list[list[dict]], title: str, symmetry: bool) -> None:
+    """One row per layer (averaged over experiments when there are several)."""
+    rows = mean_over_experiments(layers)
+    if len(layers) > 1:
+        title += f" (mean over {len(layers)} experiments)"
+    t = _table(title)
+    t.add_column("layer", overflow="fold")
+    for name in ("z mean", "z std", "a mean", "a std", "satur", "dead", "W std", "∇W std"):
+        t.add_column(name, justify="right", no_wrap=True)
+    if symmetry:
+        t.add_column("distinct", justify="right")
+    for r in rows:
+        cells = [f"{r['layer']} {r['activation']}×{r['units']}",
+                 fmt(r["preactivation_mean"]), fmt(r["preactivation_std"]),
+                 fmt(r["activation_mean"]), fmt(r["activation_std"]),
+                 pct(r["saturated_fraction"]), pct(r["dead_fraction"]),
+                 fmt(r["weight_std"]), fmt(r["grad_std"])]
+        if symmetry:
+            d = r["distinct_units"]
+            cells.append(f"{d:.0f}/{r['units']}" if len(layers) == 1 else f"{d:.1f}/{r['units']}")
+        t.add_row(*[escape(c) for c in cells])
+    console.print(t)
+
+
+def cost_line(iteration: int, costs: np.ndarray) -> str:
+    """'cost after iteration 1000: 0.6879825919728063' (full precision for one experiment)."""
+    if costs.size == 1:
+        return f"cost after iteration {iteration}: {float(costs[0])!r}"
+    finite = costs[np.isfinite(costs)]
+    if finite.size == 0:
+        return f"cost after iteration {iteration}: all {costs.size} experiments non-finite"
+    bad = costs.size - finite.size
+    tail = f", {bad} non-finite" if bad else ""
+    return (f"cost after iteration {iteration}: median {np.median(finite):.6g}  "
+            f"min {finite.min():.6g}  max {finite.max():.6g}{tail}")
+
+
+def final_table(console: Console, result: Any) -> None:
+    """Train/test accuracy, final cost and divergence, one row per experiment."""
+    plan, hist = result.plan, result.history
+    t = _table(f"Result after {hist.n_iterations} iterations"
+               + (" (interrupted)" if hist.interrupted else ""))
+    for name in ("init", "seed", "train acc", "test acc", "final cost", "status"):
+        t.add_column(name, justify="left" if name in ("init", "status") else "right")
+    E = plan.n_experiments
+    shown = range(E) if E <= MAX_ROWS else list(range(MAX_ROWS - 1)) + [E - 1]
+    for e in shown:
+        m = plan.members[e]
+        div = int(hist.diverged_at[e])
+        t.add_row(escape(m.init), str(m.seed), _acc(result.train_accuracy, e),
+                  _acc(result.test_accuracy, e), f"{result.final_cost[e]:.6g}",
+                  f"diverged at iteration {div}" if div >= 0 else "ok")
+    console.print(t)
+    if E > MAX_ROWS:
+        console.print(f"({E - MAX_ROWS} more rows in metrics.json)")
+    if result.train_accuracy is not None and E > 1:
+        acc = result.train_accuracy
+        console.print(f"train accuracy over {E} experiments: mean {acc.mean():.4f}, "
+                      f"min {acc.min():.4f}, max {acc.max():.4f}")
+
+
+def _acc(values: np.ndarray | None, e: int) -> str:
+    return "—" if values is None else f"{values[e]:.4f}"
+
+
+def catalogue_table(console: Console, title: str, rows: list[dict], columns: list[str]) -> None:
+    """A listing (initializers, data sets): one row per entry, the given keys as columns."""
+    t = _table(title)
+    for c in columns:
+        t.add_column(c, overflow="fold")
+    for r in rows:
+        t.add_row(*[escape(_cell(r.get(c))) for c in columns])
+    console.print(t)
+
+
+def _cell(v: Any) -> str:
+    if isinstance(v, dict):
+        return ", ".join(f"{k}={val}" for k, val in v.items()) or "—"
+    return "" if v is None else str(v)

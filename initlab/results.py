@@ -1,0 +1,156 @@
+"""The run folder: resolved config, metrics, history, weights, environment — written atomically.
+
+Layout of ``results/<YYYYmmdd-HHMMSS-mmm>-<name>/`` (or ``--out DIR``):
+``config.yaml``, ``metrics.json``, ``history.csv``, ``weights_init.npz``, ``weights_final.npz``,
+``environment.json``. Every file is written to a temporary name in the same folder and renamed,
+so a reader never sees half a file.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+import json
+import os
+import platform
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+import initlab
+from initlab.errors import InitlabError
+
+
+def _nearest_existing(path: Path) -> Path:
+    while not path.exists() and path != path.parent:
+        path = path.parent
+    return path
+
+
+def check_writable(path: Path, flag: str) -> None:
+    """InitlabError unless ``path`` is (or can be created as) a writable folder."""
+    existing = _nearest_existing(path.resolve())
+    if existing.exists() and not existing.is_dir():
+        raise InitlabError(f"cannot write results to {flag} {path}: {existing} is a file")
+    if not os.access(existing, os.W_OK | os.X_OK):
+        raise InitlabError(f"cannot write results to {flag} {path}: {existing} is not writable")
+
+
+def new_run_dir(root: Path, name: str) -> Path:
+    """A fresh folder ``root/<timestamp to the millisecond>-<name>[-k]`` that never collides."""
+    stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S-%f")[:-3]
+    base = root / f"{stamp}-{name}"
+    for k in range(1000):
+        candidate = base if k == 0 else base.with_name(f"{base.name}-{k}")
+        try:
+            candidate.mkdir(parents=True, exist_ok=False)
+            return candidate
+        except FileExistsError:
+            continue
+    raise InitlabError(f"could not create a fresh run folder under {root}")
+
+
+def atomic_write(path: Path, data: bytes) -> None:
+    """Write ``data`` to ``path`` via a temporary file in the same folder and os.replace."""
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def write_json(path: Path, obj: Any) -> None:
+    atomic_write(path, (json.dumps(obj, indent=1, allow_nan=True) + "\n").encode())
+
+
+def write_npz(path: Path, arrays: dict[str, np.ndarray]) -> None:
+    buf = io.BytesIO()
+    np.savez_compressed(buf, **arrays)
+    atomic_write(path, buf.getvalue())
+
+
+def write_csv(path: Path, header: list[str], rows: list[list[Any]]) -> None:
+    buf = io.StringIO()
+    writer = csv.writer(buf, lineterminator="\n")
+    writer.writerow(header)
+    writer.writerows(rows)
+    atomic_write(path, buf.getvalue().encode())
+
+
+def _git_state() -> dict[str, Any]:
+    def git(*args: str) -> str | None:
+        try:
+            out = subprocess.run(["git", *args], capture_output=True, text=True, timeout=5,
+                                 cwd=Path(initlab.__file__).parent)
+        except (OSError, subprocess.SubprocessError):
+            return None
+        return out.stdout.strip() if out.returncode == 0 else None
+
+    commit = git("rev-parse", "HEAD")
+    dirty = git("status", "--porcelain")
+    return {"git_commit": commit, "git_dirty": None if dirty is None else bool(dirty)}
+
+
+def environment(device_label: str, overrides: list[str]) -> dict[str, Any]:
+    """Versions, device, command line, overrides and git state, for ``environment.json``."""
+    env: dict[str, Any] = {
+        "initlab": initlab.__version__, "python": platform.python_version(),
+        "numpy": np.__version__, "platform": platform.platform(), "device": device_label,
+        "command": sys.argv, "overrides": overrides,
+        "time": dt.datetime.now().astimezone().isoformat(timespec="milliseconds"),
+    }
+    if "cupy" in sys.modules:
+        env["cupy"] = sys.modules["cupy"].__version__
+    env.update(_git_state())
+    return env
+
+
+def _num(x: Any) -> float | None:
+    return None if x is None else float(x)
+
+
+def metrics(result: Any) -> dict[str, Any]:
+    """The public ``metrics.json`` shape: run status and one entry per experiment."""
+    plan, hist = result.plan, result.history
+    experiments = []
+    for e, member in enumerate(plan.members):
+        div = int(hist.diverged_at[e])
+        experiments.append({
+            "init": member.init, "seed": member.seed,
+            "train_accuracy": None if result.train_accuracy is None
+            else _num(result.train_accuracy[e]),
+            "test_accuracy": None if result.test_accuracy is None
+            else _num(result.test_accuracy[e]),
+            "final_cost": _num(result.final_cost[e]),
+            "diverged_at": None if div < 0 else div,
+            "cost_curve": hist.cost_curve(e),
+            "layers_init": result.layers_init[e],
+            "layers_final": result.layers_final[e],
+        })
+    return {"name": plan.config.name, "status": result.status,
+            "iterations": hist.n_iterations, "planned_iterations": hist.planned_iterations,
+            "device": result.backend.label, "experiments": experiments}
+
+
+def save_run(folder: Path, result: Any, config_yaml: str, env: dict[str, Any]) -> None:
+    """Write every file of a run folder (each atomically)."""
+    plan, hist = result.plan, result.history
+    atomic_write(folder / "config.yaml", config_yaml.encode())
+    write_npz(folder / "weights_init.npz", result.weights_init)
+    write_npz(folder / "weights_final.npz", result.weights_final)
+    rows = [[it, e, m.init, m.seed, float(costs[e])]
+            for it, costs in zip(hist.log_iterations, hist.log_costs, strict=True)
+            for e, m in enumerate(plan.members)]
+    write_csv(folder / "history.csv", ["iteration", "experiment", "init", "seed", "cost"], rows)
+    write_json(folder / "environment.json", env)
+    write_json(folder / "metrics.json", metrics(result))

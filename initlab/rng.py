@@ -1,0 +1,28 @@
+"""Random streams for initial weights: one set per experiment, reproducible from its seed.
+
+- ``legacy``: one ``numpy.random.RandomState(seed)``; tensors are drawn in the order W1, b1, W2,
+  b2, … (a constant initializer draws nothing), exactly as the Coursera notebook draws them.
+- ``numpy``: ``numpy.random.Generator(PCG64)`` streams from ``SeedSequence(seed).spawn(2·L)``,
+  one independent stream per weight and per bias tensor, so a tensor's values depend only on the
+  seed and its position, not on the sizes of the other layers.
+
+An experiment's streams depend on its seed alone: initializers compared under the same seed draw
+from the same underlying numbers (common random numbers), and slice ``seed = s`` of a batched run
+equals a run of seed ``s`` alone.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+Rng = np.random.Generator | np.random.RandomState
+
+
+def layer_streams(seed: int, kind: str, n_layers: int) -> list[tuple[Rng, Rng]]:
+    """[(weight rng, bias rng) for each layer] for one experiment."""
+    if kind == "legacy":
+        rs = np.random.RandomState(seed)
+        return [(rs, rs)] * n_layers
+    children = np.random.SeedSequence(seed).spawn(2 * n_layers)
+    gens = [np.random.Generator(np.random.PCG64(c)) for c in children]
+    return [(gens[2 * l], gens[2 * l + 1]) for l in range(n_layers)]
