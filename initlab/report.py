@@ -80,7 +80,7 @@ def layer_table(console: Console, layers: list[list[dict]], title: str, symmetry
     if symmetry:
         t.add_column("distinct", justify="right")
     for r in rows:
-        cells = [f"{r['layer']} {r['activation']}×{r['units']}",
+        cells = [f"{r['layer']} {r['activation']}",
                  fmt(r["preactivation_mean"]), fmt(r["preactivation_std"]),
                  fmt(r["activation_mean"]), fmt(r["activation_std"]),
                  pct(r["saturated_fraction"]), pct(r["dead_fraction"]),
@@ -110,15 +110,18 @@ def final_table(console: Console, result: Any) -> None:
     plan, hist = result.plan, result.history
     t = _table(f"Result after {hist.n_iterations} iterations"
                + (" (interrupted)" if hist.interrupted else ""))
-    for name in ("init", "seed", "train acc", "test acc", "final cost", "status"):
+    outs = result.train_outputs
+    acc_cols = ("train acc", "test acc") if outs is None else ("outputs",)
+    for name in ("init", "seed", *acc_cols, "final cost", "status"):
         t.add_column(name, justify="left" if name in ("init", "status") else "right")
     E = plan.n_experiments
     shown = range(E) if E <= MAX_ROWS else list(range(MAX_ROWS - 1)) + [E - 1]
     for e in shown:
         m = plan.members[e]
         div = int(hist.diverged_at[e])
-        t.add_row(escape(m.init), str(m.seed), _acc(result.train_accuracy, e),
-                  _acc(result.test_accuracy, e), f"{result.final_cost[e]:.6g}",
+        accs = ((_acc(result.train_accuracy, e), _acc(result.test_accuracy, e)) if outs is None
+                else (" ".join(f"{v:.4f}" for v in outs[e].ravel()[:4]),))
+        t.add_row(escape(m.init), str(m.seed), *accs, f"{result.final_cost[e]:.6g}",
                   f"diverged at iteration {div}" if div >= 0 else "ok")
     console.print(t)
     if E > MAX_ROWS:

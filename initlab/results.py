@@ -137,6 +137,8 @@ def metrics(result: Any) -> dict[str, Any]:
             "layers_init": result.layers_init[e],
             "layers_final": result.layers_final[e],
         })
+        if result.train_outputs is not None:
+            experiments[-1]["train_outputs"] = result.train_outputs[e].tolist()
     return {"name": plan.config.name, "status": result.status,
             "iterations": hist.n_iterations, "planned_iterations": hist.planned_iterations,
             "device": result.backend.label, "experiments": experiments}

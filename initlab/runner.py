@@ -27,6 +27,7 @@ class RunResult:
     train_accuracy: np.ndarray | None
     test_accuracy: np.ndarray | None
     final_cost: np.ndarray
+    train_outputs: np.ndarray | None = None  # (E, k, m) for small regression sets
 
     @property
     def status(self) -> str:
@@ -46,6 +47,16 @@ def accuracy(xp: Any, net: nn.Network, p: nn.ParamStore, X: Any, Y: Any, task: s
         correct = (out > 0.5) == (Y > 0.5)
         return to_numpy(correct.mean(axis=(-2, -1)))
     return to_numpy((out.argmax(axis=-2) == Y.argmax(axis=-2)).mean(axis=-1))
+
+
+SHOW_OUTPUTS_UP_TO = 16  # regression sets this small report the network's outputs
+
+
+def outputs(xp: Any, net: nn.Network, p: nn.ParamStore, X: Any) -> np.ndarray:
+    """Network outputs a_L on X, (E, n_L, m), on the host."""
+    ws = nn.Workspace(xp, net, p.n_exp, X.shape[-1], p.flat.dtype)
+    with np.errstate(all="ignore"):
+        return to_numpy(nn.forward(xp, net, p, X, ws)).astype(np.float64)
 
 
 def execute(plan: Plan, backend: Backend,
@@ -72,4 +83,6 @@ def execute(plan: Plan, backend: Backend,
         train_accuracy=accuracy(xp, plan.net, p, X, Y, data.task),
         test_accuracy=accuracy(xp, plan.net, p, Xt, Yt, data.task),
         final_cost=history.log_costs[-1],
+        train_outputs=outputs(xp, plan.net, p, X)
+        if data.task == "regression" and data.n_train <= SHOW_OUTPUTS_UP_TO else None,
     )
