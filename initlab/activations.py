@@ -155,7 +155,7 @@ ACTIVATION_NAMES: tuple[str, ...] = tuple(_LAWS)
 
 
 def get(spec: str | dict[str, Any]) -> Activation:
-    """``"tanh"`` or ``{"name": "leaky_relu", "slope": 0.2}`` → Activation (errors list valid names)."""
+    """``"tanh"`` or ``{"name": "leaky_relu", "slope": 0.2}`` → Activation (errors list names)."""
     from initlab.config import suggest  # noqa: PLC0415  (config imports no numpy; no cycle)
 
     if isinstance(spec, dict):

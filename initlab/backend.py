@@ -53,7 +53,7 @@ def gpu_available() -> bool:
 
 
 def get_backend(device: str) -> Backend:
-    """'cpu' → NumPy; 'gpu' → CuPy or InitlabError saying what is missing; 'auto' → GPU if usable."""
+    """'cpu' → NumPy; 'gpu' → CuPy or InitlabError saying what is missing; 'auto' → GPU if any."""
     if device == "cpu":
         return Backend("cpu", np, f"cpu (NumPy {np.__version__})")
     if device not in ("gpu", "auto"):

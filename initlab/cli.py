@@ -12,7 +12,6 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from initlab import config as config_mod
 from initlab import datasets, experiment, initializers, report, results, runner
-from initlab.backend import get_backend
 from initlab.errors import InitlabError
 
 try:  # typer up to 0.2x depends on click; newer releases vendor it as typer._click
@@ -73,10 +72,8 @@ def run(
     history.csv, weights_init.npz, weights_final.npz and environment.json to the run folder.
     """
     all_overrides = list(overrides) + ([f"device={device}"] if device is not None else [])
-    cfg = config_mod.load(config, all_overrides)
-    seed_list = list(range(cfg.seed, cfg.seed + seeds)) if seeds else None
-    plan = experiment.build(cfg, seeds=seed_list, base_dir=config.parent)
-    backend = get_backend(cfg.device)
+    plan, backend = runner.prepare(config, all_overrides, seeds)
+    cfg = plan.config
     root = out if out is not None else Path("results")
     results.check_writable(root, "--out" if out is not None else "results folder")
     show = Console(quiet=True) if quiet else console

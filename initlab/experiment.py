@@ -68,8 +68,9 @@ class Plan:
 
 def _explicit(values: Any, shapes: list[tuple[int, ...]], what: str) -> tuple[np.ndarray, ...]:
     if not isinstance(values, list) or len(values) != len(shapes):
+        got = len(values) if isinstance(values, list) else type(values).__name__
         raise InitlabError(f"init.{what}.values needs one entry per layer ({len(shapes)}), "
-                           f"got {len(values) if isinstance(values, list) else type(values).__name__}")
+                           f"got {got}")
     out = []
     for l, (v, shape) in enumerate(zip(values, shapes, strict=True), start=1):
         try:
@@ -88,7 +89,8 @@ def resolve_init(spec: Any, shapes: list[tuple[int, ...]], what: str) -> InitCho
     if isinstance(spec, dict) and "values" in spec:
         extra = set(spec) - {"values"}
         if extra:
-            raise InitlabError(f"init.{what}: explicit values take no other keys (got {sorted(extra)})")
+            raise InitlabError(f"init.{what}: explicit values take no other keys "
+                               f"(got {sorted(extra)})")
         return InitChoice("values", "values", {}, _explicit(spec["values"], shapes, what))
     name, params = initializers.resolve(spec)
     return InitChoice(initializers.label(spec), name, params)

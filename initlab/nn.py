@@ -36,27 +36,29 @@ class Network:
 
 
 class ParamStore:
-    """W_l (E, n_out, n_in) and b_l (E, n_out) as views of one flat buffer ``flat``."""
+    """Every layer's [W_l | b_l] as one (E, n_out, n_in + 1) block of one flat buffer ``flat``.
+
+    Biases are the last column, so ``[W | b] @ [a; 1]`` is one matmul forward and
+    ``dz @ [a; 1]ᵀ`` gives ∂W and ∂b in one matmul backward. ``W[l]`` (E, n_out, n_in) and
+    ``b[l]`` (E, n_out) are views; without biases the block is just W.
+    """
 
     def __init__(self, xp: Any, net: Network, n_exp: int, dtype: Any) -> None:
-        sizes = []
-        for (w_shape, b_shape) in net.shapes():
-            sizes.append((n_exp, *w_shape))
-            if net.bias:
-                sizes.append((n_exp, *b_shape))
-        total = sum(int(np.prod(s)) for s in sizes)
+        extra = 1 if net.bias else 0
+        shapes = [(n_exp, o, i + extra) for i, o in zip(net.layers[:-1], net.layers[1:],
+                                                         strict=True)]
         self.xp, self.net, self.n_exp = xp, net, n_exp
-        self.flat = xp.zeros(total, dtype=dtype)
-        views, start = [], 0
-        for shape in sizes:
+        self.flat = xp.zeros(sum(int(np.prod(s)) for s in shapes), dtype=dtype)
+        self.Wb: list[Any] = []
+        start = 0
+        for shape in shapes:
             n = int(np.prod(shape))
-            views.append(self.flat[start:start + n].reshape(shape))
+            self.Wb.append(self.flat[start:start + n].reshape(shape))
             start += n
-        step = 2 if net.bias else 1
-        self.W: list[Any] = views[::step]
-        self.b: list[Any] = views[1::2] if net.bias else []
+        n_in = net.layers[:-1]
+        self.W = [wb[:, :, :k] for wb, k in zip(self.Wb, n_in, strict=True)]
+        self.b = [wb[:, :, k] for wb, k in zip(self.Wb, n_in, strict=True)] if net.bias else []
         self.WT = [w.swapaxes(-1, -2) for w in self.W]  # (E, n_in, n_out) views
-        self.b_col = [b[:, :, None] for b in self.b]  # (E, n_out, 1) views, broadcast over m
 
     def names(self) -> list[str]:
         """Array names in layer order: W1, b1, W2, b2, … (b only with biases)."""
@@ -77,32 +79,48 @@ class ParamStore:
             view[...] = self.xp.asarray(values[name], dtype=view.dtype)
 
     def to_host(self) -> dict[str, np.ndarray]:
-        """Host copies, keyed W1, b1, …, experiment axis first."""
+        """Host copies (never views of the live parameters), keyed W1, b1, …, E first."""
         from initlab.backend import to_numpy  # noqa: PLC0415
 
-        return {n: to_numpy(v).copy() for n, v in zip(self.names(), self.arrays(), strict=True)}
+        return {n: np.array(to_numpy(v), order="C", copy=True)
+                for n, v in zip(self.names(), self.arrays(), strict=True)}
 
 
 class Workspace:
-    """Preallocated z_l, a_l and gradient buffers for a batch of ``m`` samples."""
+    """Preallocated buffers for a batch of ``m`` samples.
+
+    ``x``: inputs [X; 1] (n_0 + 1, m); ``a_in[l]``: [a_l; 1] (E, n_l + 1, m), whose first n_l
+    rows ``a[l]`` hold the activations; ``z[l]``, ``d[l]``: (E, n_l, m). The ones rows (present
+    only with biases) are written once.
+    """
 
     def __init__(self, xp: Any, net: Network, n_exp: int, m: int, dtype: Any) -> None:
-        self.m = m
+        extra = 1 if net.bias else 0
+        self.m, self.n_in, self.x_src = m, net.layers[0], None
+        self.x = xp.ones((net.layers[0] + extra, m), dtype=dtype)
+        self.a_in = [xp.ones((n_exp, n + extra, m), dtype=dtype) for n in net.layers[1:]]
+        self.a = [a[:, :n, :] for a, n in zip(self.a_in, net.layers[1:], strict=True)]
         self.z = [xp.empty((n_exp, n, m), dtype=dtype) for n in net.layers[1:]]
-        self.a = [xp.empty((n_exp, n, m), dtype=dtype) for n in net.layers[1:]]
         self.d = [xp.empty((n_exp, n, m), dtype=dtype) for n in net.layers[1:]]
-        self.aT = [a.swapaxes(-1, -2) for a in self.a]  # (E, m, n) views for ∂W
+        self.xT = self.x.T
+        self.a_inT = [a.swapaxes(-1, -2) for a in self.a_in]  # (E, m, n + 1) views for ∂W
+
+    def load_inputs(self, X: Any) -> None:
+        """Copy X (n_0, m) into the input buffer, unless this very array is already there."""
+        if X is not self.x_src:
+            self.x[:self.n_in] = X
+            self.x_src = X
 
 
 def forward(xp: Any, net: Network, p: ParamStore, X: Any, ws: Workspace) -> Any:
     """z_l = W_l a_{l-1} + b_l, a_l = φ_l(z_l) for every layer; returns a_L (E, n_L, m)."""
-    a_prev = X  # (n_0, m), broadcast over E
+    ws.load_inputs(X)
+    a_prev = ws.x  # [X; 1] (n_0 + 1, m), broadcast over E
     for l, act in enumerate(net.activations):
-        z = xp.matmul(p.W[l], a_prev, out=ws.z[l])  # (E, n_l, m)
-        if net.bias:
-            z += p.b_col[l]
-        a_prev = act.forward(xp, z, ws.a[l])
-    return a_prev
+        z = xp.matmul(p.Wb[l], a_prev, out=ws.z[l])  # (E, n_l, m)
+        act.forward(xp, z, ws.a[l])
+        a_prev = ws.a_in[l]
+    return ws.a[-1]
 
 
 def cost(net: Network, xp: Any, ws: Workspace, Y: Any) -> Any:
@@ -112,14 +130,12 @@ def cost(net: Network, xp: Any, ws: Workspace, Y: Any) -> Any:
 
 def backward(xp: Any, net: Network, p: ParamStore, X: Any, Y: Any, ws: Workspace,
              grads: ParamStore) -> None:
-    """Fill ``grads`` with ∂cost/∂W_l, ∂cost/∂b_l after ``forward``."""
+    """Fill ``grads`` with ∂cost/∂W_l, ∂cost/∂b_l after ``forward`` on the same X."""
     last = net.depth - 1
     dz = net.loss.output_grad(xp, net.activations[last], ws.z[last], ws.a[last], Y, ws.d[last])
     for l in range(last, -1, -1):
-        a_prev_T = X.T if l == 0 else ws.aT[l - 1]
-        xp.matmul(dz, a_prev_T, out=grads.W[l])  # (E, n_l, n_{l-1})
-        if net.bias:
-            dz.sum(axis=-1, out=grads.b[l])
+        a_prev_T = ws.xT if l == 0 else ws.a_inT[l - 1]
+        xp.matmul(dz, a_prev_T, out=grads.Wb[l])  # (E, n_l, n_{l-1} + 1): [∂W | ∂b]
         if l > 0:
             da = xp.matmul(p.WT[l], dz, out=ws.d[l - 1])  # (E, n_{l-1}, m)
             dz = net.activations[l - 1].backward(xp, ws.z[l - 1], ws.a[l - 1], da)

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from initlab import nn, stats, train
-from initlab.backend import Backend, to_numpy
-from initlab.experiment import Plan, initial_values
+from initlab import config, nn, stats, train
+from initlab.backend import Backend, get_backend, to_numpy
+from initlab.experiment import Plan, build, initial_values
 
 
 @dataclass
@@ -47,6 +48,17 @@ def accuracy(xp: Any, net: nn.Network, p: nn.ParamStore, X: Any, Y: Any, task: s
         correct = (out > 0.5) == (Y > 0.5)
         return to_numpy(correct.mean(axis=(-2, -1)))
     return to_numpy((out.argmax(axis=-2) == Y.argmax(axis=-2)).mean(axis=-1))
+
+
+def prepare(path: str | Path, overrides: list[str] | tuple[str, ...] = (),
+            n_seeds: int | None = None) -> tuple[Plan, Backend]:
+    """Load an experiment file with overrides, validate it, and pick its device.
+
+    ``n_seeds`` runs seeds ``seed … seed + n_seeds − 1`` as slices of one batched training."""
+    cfg = config.load(path, overrides)
+    seeds = list(range(cfg.seed, cfg.seed + n_seeds)) if n_seeds else None
+    plan = build(cfg, seeds=seeds, base_dir=Path(path).parent)
+    return plan, get_backend(cfg.device)
 
 
 SHOW_OUTPUTS_UP_TO = 16  # regression sets this small report the network's outputs

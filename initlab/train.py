@@ -2,14 +2,14 @@
 
 Arrays stay on the device; only the per-experiment cost crosses to the host, once per log step.
 A cost that turns NaN/inf never stops the run: ``diverged_at`` records the first iteration after
-which the network's output (and so the cost) never came back to finite values. The cost itself is
-computed at log steps only (it costs more than a forward pass); finiteness is checked every
-iteration with one reduction of the output layer.
+which the cost never came back to a finite value. The cost itself is computed at log steps only
+(for bce it costs more than a forward pass); its finiteness is checked every iteration through
+the loss's cheap witness (``Loss.witness``).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -33,7 +33,8 @@ class History:
 
     def cost_curve(self, e: int) -> list[list[float]]:
         """[[iteration, cost], …] for experiment e."""
-        return [[it, float(c[e])] for it, c in zip(self.log_iterations, self.log_costs, strict=True)]
+        pairs = zip(self.log_iterations, self.log_costs, strict=True)
+        return [[it, float(c[e])] for it, c in pairs]
 
 
 def iterations_per_epoch(m: int, batch_size: int | None) -> int:
@@ -57,16 +58,12 @@ def fit(xp: Any, net: nn.Network, p: nn.ParamStore, X: Any, Y: Any, train: Train
     it); the last point of the curve is the cost of the final parameters.
     """
     m = X.shape[-1]
-    per_epoch = iterations_per_epoch(m, train.batch_size)
-    total = train.epochs * per_epoch
-    dtype = p.flat.dtype
-    grads = nn.ParamStore(xp, net, p.n_exp, dtype)
+    total = train.epochs * iterations_per_epoch(m, train.batch_size)
+    grads = nn.ParamStore(xp, net, p.n_exp, p.flat.dtype)
     opt = optimizers.make(xp, p.flat, train)
     hist = History(planned_iterations=total)
     last_finite = xp.full(p.n_exp, -1, dtype=np.int64)
     finite = xp.empty(p.n_exp, dtype=bool)
-    order_rng = np.random.Generator(np.random.PCG64(train.data_seed))
-    spaces: dict[int, nn.Workspace] = {}
     progress_every = max(1, total // 200)
 
     def log(it: int, cost: Any) -> None:
@@ -76,43 +73,48 @@ def fit(xp: Any, net: nn.Network, p: nn.ParamStore, X: Any, Y: Any, train: Train
         if on_log is not None:
             on_log(it, host)
 
-    it = 0
     try:
         with np.errstate(all="ignore"):
-            for _epoch in range(train.epochs):
-                batches = _batches(m, train.batch_size, order_rng)
-                for idx in batches:
-                    Xb, Yb = (X, Y) if idx is None else (X[:, xp.asarray(idx)], Y[:, xp.asarray(idx)])
-                    mb = Xb.shape[-1]
-                    ws = spaces.get(mb) or spaces.setdefault(
-                        mb, nn.Workspace(xp, net, p.n_exp, mb, dtype))
-                    nn.forward(xp, net, p, Xb, ws)
-                    xp.isfinite(ws.z[-1].sum(axis=(-2, -1)), out=finite)
-                    xp.copyto(last_finite, it, where=finite)
-                    if it % train.log_every == 0:
-                        log(it, nn.cost(net, xp, ws, Yb) if idx is None
-                            else full_cost(xp, net, p, X, Y))
-                    nn.backward(xp, net, p, Xb, Yb, ws, grads)
-                    opt.step(p.flat, grads.flat)
-                    it += 1
-                    if on_step is not None and it % progress_every == 0:
-                        on_step(it, total)
+            for it, (Xb, Yb, ws, full) in enumerate(_batches(xp, net, p, X, Y, train)):
+                nn.forward(xp, net, p, Xb, ws)
+                xp.isfinite(net.loss.witness(xp, ws.z[-1], ws.a[-1], Yb), out=finite)
+                xp.copyto(last_finite, it, where=finite)
+                if it % train.log_every == 0:
+                    log(it, nn.cost(net, xp, ws, Yb) if full else full_cost(xp, net, p, X, Y))
+                nn.backward(xp, net, p, Xb, Yb, ws, grads)
+                opt.step(p.flat, grads.flat)
+                hist.n_iterations = it + 1
+                if on_step is not None and hist.n_iterations % progress_every == 0:
+                    on_step(hist.n_iterations, total)
     except KeyboardInterrupt:
         hist.interrupted = True
-    hist.n_iterations = it
     with np.errstate(all="ignore"):
         final = full_cost(xp, net, p, X, Y)
-    if not hist.log_iterations or hist.log_iterations[-1] != it:
-        log(it, final)
-    lf = to_numpy(last_finite)
+    if not hist.log_iterations or hist.log_iterations[-1] != hist.n_iterations:
+        log(hist.n_iterations, final)
     final_ok = np.isfinite(to_numpy(final))
-    hist.diverged_at = np.where(final_ok, -1, lf + 1).astype(np.int64)
+    hist.diverged_at = np.where(final_ok, -1, to_numpy(last_finite) + 1).astype(np.int64)
     return hist
 
 
-def _batches(m: int, batch_size: int | None, rng: np.random.Generator) -> list[Any]:
-    """Index arrays for one epoch ([None] = the full batch, no copy)."""
-    if batch_size is None or batch_size >= m:
-        return [None]
-    order = rng.permutation(m)
-    return [order[i:i + batch_size] for i in range(0, m, batch_size)]
+def _batches(xp: Any, net: nn.Network, p: nn.ParamStore, X: Any, Y: Any,
+             train: TrainSection) -> Iterator[tuple[Any, Any, nn.Workspace, bool]]:
+    """(X_batch, Y_batch, workspace, is_full_batch) for every iteration of every epoch.
+
+    Mini-batch order comes from ``train.data_seed`` alone, so every experiment of a run (and
+    every initializer compared) sees the same sequence of batches."""
+    m, dtype = X.shape[-1], p.flat.dtype
+    if iterations_per_epoch(m, train.batch_size) == 1:
+        step = (X, Y, nn.Workspace(xp, net, p.n_exp, m, dtype), True)
+        for _ in range(train.epochs):
+            yield step
+        return
+    order_rng = np.random.Generator(np.random.PCG64(train.data_seed))
+    spaces: dict[int, nn.Workspace] = {}
+    for _ in range(train.epochs):
+        order = order_rng.permutation(m)
+        for start in range(0, m, train.batch_size):
+            idx = xp.asarray(order[start:start + train.batch_size])
+            ws = spaces.get(len(idx)) or spaces.setdefault(
+                len(idx), nn.Workspace(xp, net, p.n_exp, len(idx), dtype))
+            yield X[:, idx], Y[:, idx], ws, False

@@ -1,0 +1,297 @@
+"""config: YAML loading, --set overrides, validation messages, dump round trip."""
+
+import copy
+from pathlib import Path
+
+import pytest
+import yaml
+
+from initlab import config
+from initlab.errors import InitlabError
+
+CONFIGS = sorted((Path(__file__).resolve().parents[1] / "configs").glob("*.yaml"))
+
+BASE = {
+    "name": "t",
+    "dataset": {"name": "xor"},
+    "model": {"layers": [2, 4, 1], "activations": ["tanh", "sigmoid"]},
+    "train": {"epochs": 3, "lr": 0.1},
+}
+
+
+def base():
+    return copy.deepcopy(BASE)
+
+
+def error_of(data, source="exp.yaml"):
+    with pytest.raises(InitlabError) as err:
+        config.validate(data, source)
+    msg = str(err.value)
+    assert "\n" not in msg and msg.startswith(source)
+    return msg
+
+
+def write(tmp_path, text, name="exp.yaml"):
+    path = tmp_path / name
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+# ----------------------------------------------------------------------------- unknown / missing
+
+@pytest.mark.parametrize(("section", "bad", "good"), [
+    (None, "sed", "seed"), ("train", "optimiser", "optimizer"), ("train", "log_evry", "log_every"),
+    ("model", "biass", "bias"), ("init", "weight", "weights"),
+])
+def test_unknown_optional_key_is_rejected_with_suggestion(section, bad, good):
+    data = base()
+    (data if section is None else data.setdefault(section, {}))[bad] = 1
+    msg = error_of(data)
+    dotted = bad if section is None else f"{section}.{bad}"
+    right = good if section is None else f"{section}.{good}"
+    assert f"unknown key '{dotted}'" in msg
+    assert f"did you mean '{right}'" in msg
+
+
+@pytest.mark.parametrize("dotted", ["train.weight_decay", "train.scheduler", "train.nesterov",
+                                    "model.norm", "train.zzzzqq"])
+def test_unknown_key_without_close_match_has_no_suggestion(dotted):
+    """No valid key is close to these: a suggestion (e.g. 'train.beta2' for weight_decay, driven
+    by the shared 'train.' prefix) would mislead."""
+    section, leaf = dotted.split(".")
+    data = base()
+    data[section][leaf] = 1
+    msg = error_of(data)
+    assert f"unknown key '{dotted}'" in msg
+    assert "did you mean" not in msg, msg
+
+
+@pytest.mark.parametrize(("section", "bad", "good"), [
+    ("train", "lrr", "lr"), ("train", "epoch", "epochs"), ("model", "layer", "layers"),
+])
+def test_misspelled_required_key_is_named_with_suggestion(section, bad, good):
+    """A typo in a required key is an unknown key: the message must name it and suggest the
+    right one, not only report the correct key as missing."""
+    data = base()
+    data[section][bad] = data[section].pop(good)
+    msg = error_of(data)
+    assert f"'{section}.{bad}'" in msg
+    assert f"did you mean '{section}.{good}'" in msg
+
+
+@pytest.mark.parametrize(("drop", "expected"), [
+    (("train", "epochs"), "train.epochs"), (("train", "lr"), "train.lr"),
+    (("model", "layers"), "model.layers"), (("dataset", "name"), "dataset.name"),
+    (("train",), "train"), (("dataset",), "dataset"),
+])
+def test_missing_required_key_is_named(drop, expected):
+    data = base()
+    node = data
+    for part in drop[:-1]:
+        node = node[part]
+    del node[drop[-1]]
+    assert f"missing key '{expected}'" in error_of(data)
+
+
+def test_empty_file_names_a_missing_key_and_defaults_name_to_stem(tmp_path):
+    path = write(tmp_path, "", "my_run.yaml")
+    with pytest.raises(InitlabError, match=r"missing key 'dataset'"):
+        config.load(path)
+    ok = write(tmp_path, yaml.safe_dump({k: v for k, v in BASE.items() if k != "name"}),
+               "my_run.yaml")
+    assert config.load(ok).name == "my_run"
+
+
+def test_missing_file_and_non_mapping_file(tmp_path):
+    with pytest.raises(InitlabError, match="experiment file not found"):
+        config.load(tmp_path / "nope.yaml")
+    with pytest.raises(InitlabError, match="must be a mapping.*not a list"):
+        config.load(write(tmp_path, "- 1\n- 2\n"))
+
+
+# ----------------------------------------------------------------------------- --set overrides
+
+def test_set_parses_yaml_values():
+    data = base()
+    config.apply_override(data, "model.layers=[2, 8, 3, 1]")
+    config.apply_override(data, "model.activations=[relu, relu, sigmoid]")
+    config.apply_override(data, "train.lr=0.05")
+    config.apply_override(data, "train.epochs=7")
+    config.apply_override(data, "model.bias=false")
+    config.apply_override(data, "init.weights=he")
+    config.apply_override(data, "dataset.noise=")
+    assert data["model"]["layers"] == [2, 8, 3, 1]
+    assert data["model"]["activations"] == ["relu", "relu", "sigmoid"]
+    assert data["train"]["lr"] == 0.05 and isinstance(data["train"]["lr"], float)
+    assert data["train"]["epochs"] == 7 and isinstance(data["train"]["epochs"], int)
+    assert data["model"]["bias"] is False
+    assert data["init"]["weights"] == "he"
+    assert data["dataset"]["noise"] is None
+    exp = config.validate(data, "x")
+    assert exp.model.layers == [2, 8, 3, 1] and exp.train.lr == 0.05 and exp.model.bias is False
+
+
+def test_set_scientific_lr_without_dot_becomes_float(tmp_path):
+    path = write(tmp_path, yaml.safe_dump(BASE))
+    exp = config.load(path, ["train.lr=1e-3", "train.eps=1e-6", "train.optimizer=adam"])
+    assert exp.train.lr == 0.001 and isinstance(exp.train.lr, float)
+    assert exp.train.eps == 1e-6
+    assert exp.train.optimizer == "adam"
+
+
+def test_set_mapping_value_and_later_overrides_win(tmp_path):
+    path = write(tmp_path, yaml.safe_dump(BASE))
+    exp = config.load(path, ["init.weights={name: normal, std: 0.5}", "train.lr=0.2",
+                             "train.lr=0.3", "name=renamed"])
+    assert exp.init.weights == {"name": "normal", "std": 0.5}
+    assert exp.train.lr == 0.3 and exp.name == "renamed"
+
+
+def test_set_creates_nested_mappings():
+    data = {}
+    config.apply_override(data, "a.b.c=3")
+    config.apply_override(data, "a.b.d=x")
+    config.apply_override(data, "a.e=[1]")
+    assert data == {"a": {"b": {"c": 3, "d": "x"}, "e": [1]}}
+    data = base()
+    config.apply_override(data, "init.bias.name=constant")
+    config.apply_override(data, "init.bias.value=0.1")
+    assert config.validate(data, "x").init.bias == {"name": "constant", "value": 0.1}
+
+
+def test_set_sub_key_of_a_scalar_is_an_error():
+    data = base()
+    with pytest.raises(InitlabError) as err:
+        config.apply_override(data, "train.lr.value=3")
+    msg = str(err.value)
+    assert "train.lr.value" in msg and "'train.lr' is 0.1" in msg and "not a mapping" in msg
+    assert data["train"]["lr"] == 0.1  # untouched
+    with pytest.raises(InitlabError, match=r"'name' is 't', not a mapping"):
+        config.apply_override(data, "name.first=x")
+
+
+@pytest.mark.parametrize("bad", ["train.lr", "=3", " =3", ""])
+def test_set_without_key_or_equals_is_an_error(bad):
+    with pytest.raises(InitlabError, match="--set expects key.path=value"):
+        config.apply_override(base(), bad)
+
+
+def test_set_unparsable_yaml_value_is_kept_as_text():
+    data = base()
+    config.apply_override(data, "dataset.label=a: b: c")
+    assert data["dataset"]["label"] == "a: b: c"
+
+
+# ----------------------------------------------------------------------------- malformed YAML
+
+def yaml_error(tmp_path, text):
+    with pytest.raises(InitlabError) as err:
+        config.load(write(tmp_path, text))
+    return str(err.value)
+
+
+def test_malformed_yaml_names_line_and_column(tmp_path):
+    lines = ["name: demo", "seed: 1", "train: lr: 0.1"]
+    # the offending token is the second ':' on line 3
+    col = lines[2].index(":", lines[2].index(":") + 1) + 1
+    msg = yaml_error(tmp_path, "\n".join(lines) + "\n")
+    assert f"line 3, column {col}" in msg
+    assert col == 10  # 'train: lr: 0.1'
+    assert "malformed YAML" in msg and "exp.yaml" in msg and "\n" not in msg
+
+
+def test_malformed_flow_sequence_names_line_and_column(tmp_path):
+    text = "model:\n  layers: [2, 4\n  bias: true\n"
+    # the unclosed '[' is noticed at the ':' after 'bias' on line 3
+    col = text.splitlines()[2].index(":") + 1
+    assert f"line 3, column {col}" in yaml_error(tmp_path, text)
+
+
+def test_tab_indentation_names_line_and_column(tmp_path):
+    text = "name: x\ntrain:\n\tlr: 1\n"
+    assert "line 3, column 1" in yaml_error(tmp_path, text)
+
+
+# ----------------------------------------------------------------------------- model / train rules
+
+def test_activations_layers_length_mismatch_message():
+    data = base()
+    data["model"]["activations"] = ["tanh"]
+    msg = error_of(data)
+    assert "model.activations has 1 entries" in msg
+    assert "[2, 4, 1] has 2 weight layers" in msg
+    data["model"]["activations"] = ["tanh", "tanh", "sigmoid"]
+    assert "model.activations has 3 entries" in error_of(data)
+
+
+def test_layer_sizes_must_be_positive():
+    data = base()
+    data["model"]["layers"] = [2, 0, 1]
+    assert "every layer size must be >= 1" in error_of(data)
+
+
+def test_gd_with_batch_size_is_rejected():
+    data = base()
+    data["train"]["batch_size"] = 8
+    msg = error_of(data)
+    assert "optimizer gd is full-batch" in msg and "sgd" in msg
+    with pytest.raises(ValueError, match="full-batch"):
+        config.TrainSection(epochs=1, lr=0.1, optimizer="gd", batch_size=4)
+
+
+def test_sgd_defaults_batch_size_32_and_keeps_explicit():
+    assert config.TrainSection(epochs=1, lr=0.1, optimizer="sgd").batch_size == 32
+    assert config.TrainSection(epochs=1, lr=0.1, optimizer="sgd", batch_size=5).batch_size == 5
+    assert config.TrainSection(epochs=1, lr=0.1).batch_size is None  # gd: full batch
+    assert config.TrainSection(epochs=1, lr=0.1, optimizer="adam").batch_size is None
+    data = base()
+    data["train"]["optimizer"] = "sgd"
+    assert config.validate(data, "x").train.batch_size == 32
+
+
+@pytest.mark.parametrize(("key", "value", "text"), [
+    ("lr", 0, "greater than 0"), ("epochs", 0, "greater than or equal to 1"),
+    ("optimizer", "rmsprop", "'gd', 'sgd', 'momentum' or 'adam'"),
+    ("loss", "mse", "'bce', 'quadratic' or 'softmax_ce'"), ("momentum", 1.0, "less than 1"),
+])
+def test_bad_train_values_name_the_key_and_the_value(key, value, text):
+    data = base()
+    data["train"][key] = value
+    msg = error_of(data)
+    assert f"'train.{key}'" in msg and text in msg and repr(value) in msg
+
+
+def test_train_section_defaults():
+    t = config.TrainSection(epochs=2, lr=0.5)
+    assert (t.optimizer, t.loss, t.momentum, t.beta1, t.beta2, t.eps, t.log_every,
+            t.data_seed) == ("gd", "bce", 0.9, 0.9, 0.999, 1e-8, 1000, 0)
+
+
+# ----------------------------------------------------------------------------- dump
+
+@pytest.mark.parametrize("path", CONFIGS, ids=[p.stem for p in CONFIGS])
+def test_dump_round_trips_every_repo_config(path):
+    exp = config.load(path)
+    text = config.dump(exp)
+    again = config.validate(yaml.safe_load(text), "dumped")
+    assert again == exp
+    assert config.dump(again) == text
+
+
+def test_dump_round_trips_overrides_and_extras(tmp_path):
+    path = write(tmp_path, yaml.safe_dump(BASE))
+    exp = config.load(path, ["train.optimizer=sgd", "train.lr=1e-3", "train.eps=1e-12",
+                             "dataset.noise=0.25", "dataset.n=100", "init.weights={name: "
+                             "normal, std: 0.01}", "model.activations=[{name: leaky_relu, "
+                             "slope: 0.2}, sigmoid]", "dtype=float32"])
+    reloaded = config.load(write(tmp_path, config.dump(exp), "dumped.yaml"))
+    assert reloaded == exp
+    assert reloaded.train.batch_size == 32 and reloaded.train.eps == 1e-12
+    assert reloaded.dataset.params() == {"noise": 0.25, "n": 100}
+
+
+def test_repo_configs_exist_and_load():
+    assert len(CONFIGS) >= 5
+    for path in CONFIGS:
+        exp = config.load(path)
+        assert exp.name and len(exp.model.activations) == len(exp.model.layers) - 1
