@@ -107,12 +107,22 @@ def suggest(word: str, choices: list[str] | tuple[str, ...]) -> str:
     return f" (did you mean '{close[0]}'?)" if close else ""
 
 
+def _key_hint(loc: str) -> str:
+    """Closest valid key in the same section, compared by its last component."""
+    section, _, leaf = loc.rpartition(".")
+    siblings = [p.rpartition(".")[2] for p in _known_paths(Experiment)
+                if p.rpartition(".")[0] == section]
+    hint = suggest(leaf, siblings)
+    return hint.replace("'", f"'{section}.", 1) if hint and section else hint
+
+
 def _one_line(err: ValidationError, source: str) -> str:
-    first = err.errors()[0]
-    loc = ".".join(str(p) for p in first["loc"] if not isinstance(p, int) or True)
+    errors = err.errors()
+    # an unknown key first: a misspelled required key also shows up as "missing"
+    first = next((e for e in errors if e["type"] == "extra_forbidden"), errors[0])
+    loc = ".".join(str(p) for p in first["loc"])
     if first["type"] == "extra_forbidden":
-        hint = suggest(loc, _known_paths(Experiment))
-        return f"{source}: unknown key '{loc}'{hint}"
+        return f"{source}: unknown key '{loc}'{_key_hint(loc)}"
     if first["type"] == "missing":
         return f"{source}: missing key '{loc}'"
     msg = first["msg"].removeprefix("Value error, ")

@@ -96,7 +96,7 @@ class Workspace:
 
     def __init__(self, xp: Any, net: Network, n_exp: int, m: int, dtype: Any) -> None:
         extra = 1 if net.bias else 0
-        self.m, self.n_in, self.x_src = m, net.layers[0], None
+        self.m, self.n_in = m, net.layers[0]
         self.x = xp.ones((net.layers[0] + extra, m), dtype=dtype)
         self.a_in = [xp.ones((n_exp, n + extra, m), dtype=dtype) for n in net.layers[1:]]
         self.a = [a[:, :n, :] for a, n in zip(self.a_in, net.layers[1:], strict=True)]
@@ -106,15 +106,17 @@ class Workspace:
         self.a_inT = [a.swapaxes(-1, -2) for a in self.a_in]  # (E, m, n + 1) views for ∂W
 
     def load_inputs(self, X: Any) -> None:
-        """Copy X (n_0, m) into the input buffer, unless this very array is already there."""
-        if X is not self.x_src:
-            self.x[:self.n_in] = X
-            self.x_src = X
+        """Copy X (n_0, m) into the input buffer (the rows above the ones row)."""
+        self.x[:self.n_in] = X
 
 
-def forward(xp: Any, net: Network, p: ParamStore, X: Any, ws: Workspace) -> Any:
-    """z_l = W_l a_{l-1} + b_l, a_l = φ_l(z_l) for every layer; returns a_L (E, n_L, m)."""
-    ws.load_inputs(X)
+def forward(xp: Any, net: Network, p: ParamStore, X: Any | None, ws: Workspace) -> Any:
+    """z_l = W_l a_{l-1} + b_l, a_l = φ_l(z_l) for every layer; returns a_L (E, n_L, m).
+
+    X (n_0, m) is copied into ``ws``; ``X=None`` reuses the inputs already loaded there (the
+    training loop loads a full batch once)."""
+    if X is not None:
+        ws.load_inputs(X)
     a_prev = ws.x  # [X; 1] (n_0 + 1, m), broadcast over E
     for l, act in enumerate(net.activations):
         z = xp.matmul(p.Wb[l], a_prev, out=ws.z[l])  # (E, n_l, m)
@@ -128,9 +130,9 @@ def cost(net: Network, xp: Any, ws: Workspace, Y: Any) -> Any:
     return net.loss.cost(xp, ws.z[-1], ws.a[-1], Y)
 
 
-def backward(xp: Any, net: Network, p: ParamStore, X: Any, Y: Any, ws: Workspace,
+def backward(xp: Any, net: Network, p: ParamStore, Y: Any, ws: Workspace,
              grads: ParamStore) -> None:
-    """Fill ``grads`` with ∂cost/∂W_l, ∂cost/∂b_l after ``forward`` on the same X."""
+    """Fill ``grads`` with ∂cost/∂W_l, ∂cost/∂b_l for targets Y after ``forward`` into ``ws``."""
     last = net.depth - 1
     dz = net.loss.output_grad(xp, net.activations[last], ws.z[last], ws.a[last], Y, ws.d[last])
     for l in range(last, -1, -1):

@@ -38,7 +38,7 @@ def layer_stats(xp: Any, net: nn.Network, p: nn.ParamStore, X: Any, Y: Any) -> l
     grads = nn.ParamStore(xp, net, p.n_exp, p.flat.dtype)
     with np.errstate(all="ignore"):
         nn.forward(xp, net, p, X, ws)
-        nn.backward(xp, net, p, X, Y, ws, grads)
+        nn.backward(xp, net, p, Y, ws, grads)
         columns = []
         for l, act in enumerate(net.activations):
             z, a = ws.z[l], ws.a[l]

@@ -75,13 +75,13 @@ def fit(xp: Any, net: nn.Network, p: nn.ParamStore, X: Any, Y: Any, train: Train
 
     try:
         with np.errstate(all="ignore"):
-            for it, (Xb, Yb, ws, full) in enumerate(_batches(xp, net, p, X, Y, train)):
-                nn.forward(xp, net, p, Xb, ws)
+            for it, (Yb, ws, full) in enumerate(_batches(xp, net, p, X, Y, train)):
+                nn.forward(xp, net, p, None, ws)
                 xp.isfinite(net.loss.witness(xp, ws.z[-1], ws.a[-1], Yb), out=finite)
                 xp.copyto(last_finite, it, where=finite)
                 if it % train.log_every == 0:
                     log(it, nn.cost(net, xp, ws, Yb) if full else full_cost(xp, net, p, X, Y))
-                nn.backward(xp, net, p, Xb, Yb, ws, grads)
+                nn.backward(xp, net, p, Yb, ws, grads)
                 opt.step(p.flat, grads.flat)
                 hist.n_iterations = it + 1
                 if on_step is not None and hist.n_iterations % progress_every == 0:
@@ -98,14 +98,16 @@ def fit(xp: Any, net: nn.Network, p: nn.ParamStore, X: Any, Y: Any, train: Train
 
 
 def _batches(xp: Any, net: nn.Network, p: nn.ParamStore, X: Any, Y: Any,
-             train: TrainSection) -> Iterator[tuple[Any, Any, nn.Workspace, bool]]:
-    """(X_batch, Y_batch, workspace, is_full_batch) for every iteration of every epoch.
+             train: TrainSection) -> Iterator[tuple[Any, nn.Workspace, bool]]:
+    """(Y_batch, workspace holding X_batch, is_full_batch) for every iteration of every epoch.
 
     Mini-batch order comes from ``train.data_seed`` alone, so every experiment of a run (and
     every initializer compared) sees the same sequence of batches."""
     m, dtype = X.shape[-1], p.flat.dtype
     if iterations_per_epoch(m, train.batch_size) == 1:
-        step = (X, Y, nn.Workspace(xp, net, p.n_exp, m, dtype), True)
+        ws = nn.Workspace(xp, net, p.n_exp, m, dtype)
+        ws.load_inputs(X)
+        step = (Y, ws, True)
         for _ in range(train.epochs):
             yield step
         return
@@ -117,4 +119,5 @@ def _batches(xp: Any, net: nn.Network, p: nn.ParamStore, X: Any, Y: Any,
             idx = xp.asarray(order[start:start + train.batch_size])
             ws = spaces.get(len(idx)) or spaces.setdefault(
                 len(idx), nn.Workspace(xp, net, p.n_exp, len(idx), dtype))
-            yield X[:, idx], Y[:, idx], ws, False
+            xp.take(X, idx, axis=1, out=ws.x[:ws.n_in])
+            yield Y[:, idx], ws, False

@@ -88,7 +88,7 @@ def cost_of(net, p, X, Y):
 def analytic_grads(net, p, X, Y):
     ws = run_forward(net, p, X)
     g = nn.ParamStore(np, net, p.n_exp, np.float64)
-    nn.backward(np, net, p, X, Y, ws, g)
+    nn.backward(np, net, p, Y, ws, g)
     return g
 
 

@@ -169,9 +169,9 @@ def record_batches(monkeypatch):
     seen = []
     real = nn.backward
 
-    def spy(xp, net, p, X, Y, ws, grads):
-        seen.append((np.array(X[0]), np.array(Y[0])))
-        return real(xp, net, p, X, Y, ws, grads)
+    def spy(xp, net, p, Y, ws, grads):
+        seen.append((np.array(ws.x[0]), np.array(Y[0])))
+        return real(xp, net, p, Y, ws, grads)
 
     monkeypatch.setattr(nn, "backward", spy)
     return seen

@@ -1,0 +1,64 @@
+"""The CuPy backend. These tests skip only where CuPy or a CUDA device is absent, and run for
+real where one is."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from initlab import backend, runner
+
+CONFIGS = Path(__file__).resolve().parent.parent / "configs"
+
+gpu = pytest.mark.skipif(not backend.gpu_available(), reason="needs CuPy and a CUDA device")
+
+
+def run(config: str, *overrides: str, seeds: int | None = None) -> runner.RunResult:
+    plan, be = runner.prepare(CONFIGS / f"{config}.yaml", list(overrides), seeds)
+    return runner.execute(plan, be)
+
+
+@gpu
+def test_gpu_backend_is_cupy_and_auto_picks_it():
+    be = backend.get_backend("gpu")
+    assert be.xp.__name__ == "cupy"
+    assert backend.get_backend("auto").name == "gpu"
+
+
+@gpu
+@pytest.mark.parametrize("config", ["he_circles", "digits_tanh", "neanderthal_toy"])
+def test_gpu_training_matches_cpu(config):
+    short = ["train.epochs=200", "train.log_every=50"] if config != "digits_tanh" \
+        else ["train.epochs=2"]
+    cpu = run(config, *short, "device=cpu", seeds=4)
+    gpu_run = run(config, *short, "device=gpu", seeds=4)
+    assert gpu_run.backend.name == "gpu"
+    np.testing.assert_array_equal(gpu_run.weights_init["W1"], cpu.weights_init["W1"])
+    for name, arr in cpu.weights_final.items():
+        np.testing.assert_allclose(gpu_run.weights_final[name], arr, rtol=1e-7, atol=1e-9,
+                                   err_msg=name)
+    np.testing.assert_allclose(gpu_run.final_cost, cpu.final_cost, rtol=1e-8)
+    for e in range(4):
+        for a, b in zip(gpu_run.layers_final[e], cpu.layers_final[e], strict=True):
+            assert a["distinct_units"] == b["distinct_units"]
+            assert a["activation_std"] == pytest.approx(b["activation_std"], rel=1e-6)
+
+
+@gpu
+def test_gpu_reproduces_the_he_circles_numbers():
+    res = run("he_circles", "device=gpu")
+    curve = dict(res.history.cost_curve(0))
+    assert abs(curve[0] - 0.8830537463419761) <= 1e-12
+    assert curve[14000] == pytest.approx(0.07357895962677369, abs=1e-6)
+    assert res.train_accuracy[0] == pytest.approx(298 / 300)
+    assert res.test_accuracy[0] == pytest.approx(0.96)
+
+
+@gpu
+def test_gpu_runs_are_reproducible():
+    a = run("he_circles", "device=gpu", "train.epochs=300", seeds=3)
+    b = run("he_circles", "device=gpu", "train.epochs=300", seeds=3)
+    for name in a.weights_final:
+        np.testing.assert_array_equal(a.weights_final[name], b.weights_final[name])
