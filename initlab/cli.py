@@ -46,7 +46,17 @@ SET_HELP = ("Override a key of the experiment file, value parsed as YAML: --set 
             "--set model.layers=[2,20,1], --set init.weights=xavier_uniform. Repeatable.")
 
 
-@app.command()
+RUN_HELP = (
+    "Train one experiment (or N seeds of it) and report per-layer statistics and accuracy.\n\n"
+    "Prints the resolved experiment, a per-layer table at initialization, the cost every "
+    "train.log_every iterations, the per-layer table after training (with the number of "
+    "distinct units per layer: symmetry), and train/test accuracy.\n\n"
+    "Writes config.yaml, metrics.json, history.csv, weights_init.npz, weights_final.npz and "
+    "environment.json to results/<timestamp>-<name>/ (or --out). Example: initlab run "
+    "configs/he_circles.yaml --seeds 20 --set train.lr=0.05")
+
+
+@app.command(help=RUN_HELP)
 def run(
     config: Path = typer.Argument(..., help="Experiment YAML file, e.g. configs/he_circles.yaml.",
                                   show_default=False),
@@ -64,13 +74,7 @@ def run(
     dry_run: bool = typer.Option(False, "--dry-run",
                                  help="Validate and show what would run; train and write nothing."),
 ) -> None:
-    """Train one experiment (or N seeds of it) and report per-layer statistics and accuracy.
-
-    Prints the resolved experiment, a per-layer table at initialization, the cost every
-    `train.log_every` iterations, the per-layer table after training (with the number of distinct
-    units per layer: symmetry), and train/test accuracy. Writes config.yaml, metrics.json,
-    history.csv, weights_init.npz, weights_final.npz and environment.json to the run folder.
-    """
+    """The `run` command (help text: RUN_HELP)."""
     all_overrides = list(overrides) + ([f"device={device}"] if device is not None else [])
     plan, backend = runner.prepare(config, all_overrides, seeds)
     cfg = plan.config
@@ -79,7 +83,7 @@ def run(
     show = Console(quiet=True) if quiet else console
     report.header(show, plan, backend.label)
     if overrides:
-        show.print(f"[dim]overrides: {' '.join(overrides)}[/dim]")
+        show.print(f"overrides: {' '.join(overrides)}", markup=False, style="dim")
     if dry_run:
         console.print(f"dry run: {plan.n_experiments} experiment(s), "
                       f"{cfg.train.epochs} epochs; nothing trained or written")
@@ -91,7 +95,7 @@ def run(
                      results.environment(backend.label, list(overrides)))
     report.layer_table(show, result.layers_final, "Per layer after training", symmetry=True)
     report.final_table(console, result)
-    console.print(f"results: {folder}")
+    console.print(f"results: {folder}", markup=False)
     if result.history.interrupted:
         err_console.print("interrupted: partial results saved, run marked 'interrupted'")
         raise typer.Exit(130)
@@ -106,7 +110,7 @@ def _train_with_progress(plan: experiment.Plan, backend, show: Console) -> runne
         report.layer_table(show, layers, "Per layer at initialization", symmetry=True)
 
     def on_log(iteration: int, costs) -> None:
-        progress.console.print(report.cost_line(iteration, costs))
+        progress.console.print(report.cost_line(iteration, costs), markup=False)
 
     def on_step(done: int, total: int) -> None:
         progress.update(task, completed=done, total=total)
@@ -150,10 +154,11 @@ def main() -> None:
     except InitlabError as exc:
         if _state["debug"]:
             raise
-        err_console.print(f"error: {exc}", highlight=False, soft_wrap=True)
+        err_console.print(f"error: {exc}", markup=False, highlight=False, soft_wrap=True)
         sys.exit(2)
     except UsageError as exc:
-        err_console.print(f"error: {exc.format_message()}", highlight=False, soft_wrap=True)
+        err_console.print(f"error: {exc.format_message()}", markup=False, highlight=False,
+                          soft_wrap=True)
         sys.exit(2)
     except (ClickAbort, typer.Abort, KeyboardInterrupt):
         err_console.print("interrupted")

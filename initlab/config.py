@@ -78,7 +78,7 @@ class TrainSection(_Section):
 
 
 class Experiment(_Section):
-    name: str
+    name: str = Field(pattern=r"^[A-Za-z0-9_][A-Za-z0-9._-]*$", max_length=100)
     seed: int = Field(default=0, ge=0)
     rng: Literal["numpy", "legacy"] = "numpy"
     device: Literal["cpu", "gpu", "auto"] = "cpu"
@@ -126,6 +126,8 @@ def _one_line(err: ValidationError, source: str) -> str:
     if first["type"] == "missing":
         return f"{source}: missing key '{loc}'"
     msg = first["msg"].removeprefix("Value error, ")
+    if first["type"] == "string_pattern_mismatch" and loc == "name":
+        msg = "name the results folder with letters, digits, '.', '_' and '-' only"
     got = first.get("input")
     shown = "" if isinstance(got, dict) or first["type"] == "value_error" else f" (got {got!r})"
     where = f"'{loc}': " if loc else ""

