@@ -10,6 +10,7 @@ import math
 from dataclasses import dataclass, field
 from typing import Any
 
+from initlab.backend import special
 from initlab.errors import InitlabError
 
 SELU_ALPHA = 1.6732632423543772
@@ -62,11 +63,8 @@ def _tanh(xp: Any, z: Any, out: Any, p: dict) -> Any:
     return xp.tanh(z, out=out)
 
 
-def _sigmoid(xp: Any, z: Any, out: Any, p: dict) -> Any:
-    xp.negative(z, out=out)
-    xp.exp(out, out=out)
-    out += 1.0
-    return xp.reciprocal(out, out=out)
+def _sigmoid(xp: Any, z: Any, out: Any, p: dict) -> Any:  # 1/(1 + e^(−z)), one ufunc call
+    return special(xp).expit(z, out=out)
 
 
 def _selu(xp: Any, z: Any, out: Any, p: dict) -> Any:

@@ -68,6 +68,21 @@ def get_backend(device: str) -> Backend:
     return Backend("gpu", cupy, f"gpu ({name}, CuPy {cupy.__version__})")
 
 
+_SPECIAL: dict[str, ModuleType] = {}
+
+
+def special(xp: ModuleType) -> ModuleType:
+    """The special-function module for ``xp``: scipy.special (NumPy) or cupyx.scipy.special."""
+    module = _SPECIAL.get(xp.__name__)
+    if module is None:
+        if xp is np:
+            import scipy.special as module  # noqa: PLC0415
+        else:
+            import cupyx.scipy.special as module  # noqa: PLC0415
+        _SPECIAL[xp.__name__] = module
+    return module
+
+
 def to_numpy(a: Any) -> np.ndarray:
     """Host copy of a NumPy or CuPy array (the reporting edge)."""
     get = getattr(a, "get", None)

@@ -48,13 +48,14 @@ class Loss:
             per *= 0.5
         return per.sum(axis=(-2, -1)) / m
 
-    def witness(self, xp: Any, z: Any, a: Any, y: Any) -> Any:
-        """(E,) values finite exactly when the cost is, cheaper than the cost: bce and softmax_ce
-        are finite for every finite logit, so the sum of the logits serves; a quadratic cost can
-        overflow from finite outputs, so it is its own witness."""
+    def witness(self, xp: Any, z: Any, a: Any, y: Any, out: Any) -> Any:
+        """out (E,) ← values finite exactly when the cost is, cheaper than the cost: bce and
+        softmax_ce are finite for every finite logit, so the sum of the logits serves; a quadratic
+        cost can overflow from finite outputs, so it is its own witness."""
         if self.name == "quadratic":
-            return self.cost(xp, z, a, y)
-        return z.sum(axis=(-2, -1))
+            out[...] = self.cost(xp, z, a, y)
+            return out
+        return xp.add.reduce(z, axis=(-2, -1), out=out)
 
     def output_grad(self, xp: Any, act: Activation, z: Any, a: Any, y: Any, out: Any) -> Any:
         """out ← ∂cost/∂z = (a − y)/m for bce and softmax_ce; (a − y)·φ'(z)/m for quadratic."""

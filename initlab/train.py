@@ -62,8 +62,7 @@ def fit(xp: Any, net: nn.Network, p: nn.ParamStore, X: Any, Y: Any, train: Train
     grads = nn.ParamStore(xp, net, p.n_exp, p.flat.dtype)
     opt = optimizers.make(xp, p.flat, train)
     hist = History(planned_iterations=total)
-    last_finite = xp.full(p.n_exp, -1, dtype=np.int64)
-    finite = xp.empty(p.n_exp, dtype=bool)
+    divergence = DivergenceTracker(xp, p.n_exp, p.flat.dtype)
     progress_every = max(1, total // 200)
 
     def log(it: int, cost: Any) -> None:
@@ -77,8 +76,7 @@ def fit(xp: Any, net: nn.Network, p: nn.ParamStore, X: Any, Y: Any, train: Train
         with np.errstate(all="ignore"):
             for it, (Yb, ws, full) in enumerate(_batches(xp, net, p, X, Y, train)):
                 nn.forward(xp, net, p, None, ws)
-                xp.isfinite(net.loss.witness(xp, ws.z[-1], ws.a[-1], Yb), out=finite)
-                xp.copyto(last_finite, it, where=finite)
+                net.loss.witness(xp, ws.z[-1], ws.a[-1], Yb, out=divergence.slot(it))
                 if it % train.log_every == 0:
                     log(it, nn.cost(net, xp, ws, Yb) if full else full_cost(xp, net, p, X, Y))
                 nn.backward(xp, net, p, Yb, ws, grads)
@@ -93,8 +91,45 @@ def fit(xp: Any, net: nn.Network, p: nn.ParamStore, X: Any, Y: Any, train: Train
     if not hist.log_iterations or hist.log_iterations[-1] != hist.n_iterations:
         log(hist.n_iterations, final)
     final_ok = np.isfinite(to_numpy(final))
-    hist.diverged_at = np.where(final_ok, -1, to_numpy(last_finite) + 1).astype(np.int64)
+    last_finite = divergence.last_finite(hist.n_iterations)
+    hist.diverged_at = np.where(final_ok, -1, last_finite + 1).astype(np.int64)
     return hist
+
+
+class DivergenceTracker:
+    """The last iteration at which each experiment's cost was finite.
+
+    Every iteration writes its cost witness (E,) into a slot of a (CHUNK, E) buffer; a full
+    buffer is folded into ``last`` with a few whole-array operations, so the check costs one
+    small reduction per iteration."""
+
+    CHUNK = 256
+
+    def __init__(self, xp: Any, n_exp: int, dtype: Any) -> None:
+        self.xp = xp
+        self.buf = xp.empty((self.CHUNK, n_exp), dtype=dtype)
+        self.last = xp.full(n_exp, -1, dtype=np.int64)
+        self.folded = 0  # iterations already folded into ``last``; row k holds folded + k
+
+    def slot(self, it: int) -> Any:
+        """The row for iteration ``it`` (folding the previous chunk when it starts a new one)."""
+        k = it % self.CHUNK
+        if k == 0 and it > self.folded:
+            self._fold(it)
+        return self.buf[k]
+
+    def _fold(self, upto: int) -> None:
+        xp, n = self.xp, upto - self.folded
+        finite = xp.isfinite(self.buf[:n])  # (n, E)
+        offset = n - 1 - xp.argmax(finite[::-1], axis=0)  # last finite row per experiment
+        self.last = xp.where(finite.any(axis=0), self.folded + offset, self.last)
+        self.folded = upto
+
+    def last_finite(self, n_iterations: int) -> np.ndarray:
+        """(E,) last iteration < n_iterations with a finite cost, −1 if none."""
+        if n_iterations > self.folded:
+            self._fold(n_iterations)
+        return to_numpy(self.last)
 
 
 def _batches(xp: Any, net: nn.Network, p: nn.ParamStore, X: Any, Y: Any,

@@ -352,3 +352,14 @@ def test_diverged_at_marks_only_the_exploding_experiment(w_big):
     assert np.all(np.isfinite(costs[:expected, 1]))
     assert not np.any(np.isfinite(costs[expected:, 1]))
     assert hist.diverged_at.tolist() == [-1, expected]
+
+
+@pytest.mark.parametrize("n_iterations", [1, 255, 256, 257, 600])
+def test_divergence_tracker_across_chunk_boundaries(n_iterations):
+    tracker = train.DivergenceTracker(np, 3, np.float64)
+    # experiment 0 always finite; 1 non-finite from iteration 100 on; 2 finite only at 0 and 256
+    expected = [n_iterations - 1, min(99, n_iterations - 1), 256 if n_iterations > 256 else 0]
+    for it in range(n_iterations):
+        row = tracker.slot(it)
+        row[:] = [1.0, np.nan if it >= 100 else 1.0, 1.0 if it in (0, 256) else np.inf]
+    assert list(tracker.last_finite(n_iterations)) == expected
