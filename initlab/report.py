@@ -74,22 +74,33 @@ def layer_table(console: Console, layers: list[list[dict]], title: str, symmetry
     if len(layers) > 1:
         title += f" (mean over {len(layers)} experiments)"
     t = _table(title)
-    t.add_column("layer", overflow="fold")
-    for name in ("z mean", "z std", "a mean", "a std", "satur", "dead", "W std", "∇W std"):
+    t.caption = ("sat/dead: share of tanh/sigmoid/softmax outputs within 0.01 of a bound, or of "
+                 "ReLU units zero on every sample" + ("; distinct: units with different incoming "
+                                                     "weights" if symmetry else ""))
+    t.caption_justify = "left"
+    t.add_column("layer", no_wrap=True)
+    for name in ("z mean", "z std", "a mean", "a std", "sat/dead", "W std", "∇W std"):
         t.add_column(name, justify="right", no_wrap=True)
     if symmetry:
-        t.add_column("distinct", justify="right")
+        t.add_column("distinct", justify="right", no_wrap=True)
     for r in rows:
         cells = [f"{r['layer']} {r['activation']}",
                  fmt(r["preactivation_mean"]), fmt(r["preactivation_std"]),
                  fmt(r["activation_mean"]), fmt(r["activation_std"]),
-                 pct(r["saturated_fraction"]), pct(r["dead_fraction"]),
+                 _sat_or_dead(r),
                  fmt(r["weight_std"]), fmt(r["grad_std"])]
         if symmetry:
             d = r["distinct_units"]
-            cells.append(f"{d:.0f}/{r['units']}" if len(layers) == 1 else f"{d:.1f}/{r['units']}")
+            cells.append(f"{d:.3g}/{r['units']}")
         t.add_row(*[escape(c) for c in cells])
     console.print(t)
+
+
+def _sat_or_dead(r: dict) -> str:
+    """The one of saturated/dead share that applies to the layer's activation."""
+    if r["saturated_fraction"] is not None:
+        return pct(r["saturated_fraction"])
+    return pct(r["dead_fraction"])
 
 
 def cost_line(iteration: int, costs: np.ndarray) -> str:
