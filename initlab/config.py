@@ -89,6 +89,25 @@ class Experiment(_Section):
     train: TrainSection
 
 
+class ProbeConfig(_Section):
+    """A signal-propagation probe: a deep stack at initialization, no training."""
+
+    name: str = Field(default="probe", pattern=r"^[A-Za-z0-9_][A-Za-z0-9._-]*$", max_length=100)
+    depth: int = Field(default=10, ge=1)
+    width: int = Field(default=500, ge=1)
+    activation: Spec = "tanh"
+    inits: list[Spec] = Field(default_factory=lambda: ["small", "big", "lecun_normal"],
+                              min_length=1)
+    bias: Spec | None = None
+    batch: int = Field(default=1000, ge=1)
+    input: str = "gaussian"
+    seeds: list[int] = Field(default_factory=lambda: [0], min_length=1)
+    rng: Literal["numpy", "legacy"] = "numpy"
+    device: Literal["cpu", "gpu", "auto"] = "cpu"
+    histograms: bool = False
+    jacobian: bool = False
+
+
 def _known_paths(model: type[BaseModel], prefix: str = "") -> list[str]:
     """Every dotted key the schema knows, for suggestions."""
     paths = []
@@ -107,22 +126,22 @@ def suggest(word: str, choices: list[str] | tuple[str, ...]) -> str:
     return f" (did you mean '{close[0]}'?)" if close else ""
 
 
-def _key_hint(loc: str) -> str:
+def _key_hint(loc: str, schema: type[BaseModel]) -> str:
     """Closest valid key in the same section, compared by its last component."""
     section, _, leaf = loc.rpartition(".")
-    siblings = [p.rpartition(".")[2] for p in _known_paths(Experiment)
+    siblings = [p.rpartition(".")[2] for p in _known_paths(schema)
                 if p.rpartition(".")[0] == section]
     hint = suggest(leaf, siblings)
     return hint.replace("'", f"'{section}.", 1) if hint and section else hint
 
 
-def _one_line(err: ValidationError, source: str) -> str:
+def _one_line(err: ValidationError, source: str, schema: type[BaseModel]) -> str:
     errors = err.errors()
     # an unknown key first: a misspelled required key also shows up as "missing"
     first = next((e for e in errors if e["type"] == "extra_forbidden"), errors[0])
     loc = ".".join(str(p) for p in first["loc"])
     if first["type"] == "extra_forbidden":
-        return f"{source}: unknown key '{loc}'{_key_hint(loc)}"
+        return f"{source}: unknown key '{loc}'{_key_hint(loc, schema)}"
     if first["type"] == "missing":
         return f"{source}: missing key '{loc}'"
     msg = first["msg"].removeprefix("Value error, ")
@@ -174,26 +193,54 @@ def apply_override(data: dict[str, Any], assignment: str) -> None:
     node[leaf] = value
 
 
-def validate(data: dict[str, Any], source: str) -> Experiment:
-    """Mapping → Experiment, or one InitlabError line naming the key and what is allowed."""
+def validate(data: dict[str, Any], source: str, schema: type[BaseModel] = Experiment) -> Any:
+    """Mapping → ``schema`` instance, or one InitlabError line naming the key and what is
+    allowed."""
     try:
-        return Experiment.model_validate(data)
+        return schema.model_validate(data)
     except ValidationError as err:
-        raise InitlabError(_one_line(err, source)) from None
+        raise InitlabError(_one_line(err, source, schema)) from None
 
 
-def load(path: str | Path, overrides: list[str] | tuple[str, ...] = ()) -> Experiment:
-    """Read an experiment file, apply ``--set`` overrides in order, validate."""
+def read(path: str | Path) -> dict[str, Any]:
+    """The mapping in a YAML file (one-line errors for a missing or malformed file); its
+    ``name`` defaults to the file's stem."""
     path = Path(path)
     if not path.is_file():
         raise InitlabError(f"experiment file not found: {path}")
     data = parse_yaml(path.read_text(encoding="utf-8"), str(path))
     data.setdefault("name", path.stem)
+    return data
+
+
+def load(path: str | Path, overrides: list[str] | tuple[str, ...] = (),
+         schema: type[BaseModel] = Experiment) -> Any:
+    """Read an experiment file, apply ``--set`` overrides in order, validate."""
+    data = read(path)
     for assignment in overrides:
         apply_override(data, assignment)
-    return validate(data, str(path))
+    return validate(data, str(path), schema)
 
 
-def dump(experiment: Experiment) -> str:
+def split_specs(text: str) -> list[str]:
+    """'he,normal(std=0.5),he(mode=fan_out)' → ['he', 'normal(std=0.5)', 'he(mode=fan_out)']:
+    commas split only outside parentheses."""
+    parts, depth, start = [], 0, 0
+    for i, ch in enumerate(text):
+        depth += (ch == "(") - (ch == ")")
+        if depth < 0:
+            raise InitlabError(f"unbalanced ')' in '{text}'")
+        if ch == "," and depth == 0:
+            parts.append(text[start:i].strip())
+            start = i + 1
+    if depth:
+        raise InitlabError(f"unbalanced '(' in '{text}'")
+    parts.append(text[start:].strip())
+    if any(not p for p in parts):
+        raise InitlabError(f"empty name in the list '{text}'")
+    return parts
+
+
+def dump(experiment: BaseModel) -> str:
     """The fully resolved experiment as YAML (what ``config.yaml`` in a run folder holds)."""
     return yaml.safe_dump(experiment.model_dump(mode="json"), sort_keys=False)
