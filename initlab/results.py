@@ -9,6 +9,7 @@ so a reader never sees half a file.
 from __future__ import annotations
 
 import csv
+import dataclasses
 import datetime as dt
 import io
 import json
@@ -177,3 +178,28 @@ def save_run(folder: Path, result: Any, config_yaml: str, env: dict[str, Any]) -
     write_csv(folder / "history.csv", ["iteration", "experiment", "init", "seed", "cost"], rows)
     write_json(folder / "environment.json", env)
     write_json(folder / "metrics.json", metrics(result))
+
+
+def probe_record(found: list[Any]) -> dict[str, Any]:
+    """``probe.json``: one row per init and layer under ``layers``, one summary per init."""
+    layers, summary = [], []
+    for res in found:
+        for r in res.layers:
+            row = dataclasses.asdict(r)
+            if row["histogram"] is None:
+                row.pop("histogram")
+            else:
+                row["histogram"] = {"counts": list(r.histogram[0]),
+                                    "edges": [float(e) for e in r.histogram[1]]}
+            layers.append(row)
+        summary.append({"init": res.init, "formula": res.formula,
+                        "forward_ratio": res.forward_ratio, "backward_ratio": res.backward_ratio,
+                        "jacobian": res.jacobian})
+    return {"layers": layers, "summary": summary}
+
+
+def save_probe(folder: Path, found: list[Any], config_yaml: str, env: dict[str, Any]) -> None:
+    """Write ``config.yaml``, ``probe.json`` and ``environment.json`` (each atomically)."""
+    atomic_write(folder / "config.yaml", config_yaml.encode())
+    write_json(folder / "environment.json", env)
+    write_json(folder / "probe.json", probe_record(found))
