@@ -240,7 +240,7 @@ class _Weights:
             if again:  # a fresh copy each time: the backward pass may run twice
                 w_rng = copy.deepcopy(self.snaps[e, l])
             elif not self.keep:
-                self.snaps[e, l] = w_rng
+                self.snaps[e, l] = copy.deepcopy(w_rng)
             name, params = self.inits[e // self.S]
             Ws.append(initializers.sample(name, params, shape, w_rng, activation=self.act))
             if self.bias is not None and not again:
