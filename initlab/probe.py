@@ -49,8 +49,11 @@ _OUTPUT = {"binary": ("sigmoid", "bce"), "multiclass": ("softmax", "softmax_ce")
 class ProbeSpec:
     """What to probe. ``input``: 'gaussian' (N(0, 1), (input_dim, batch), input_dim = width by
     default) or a data set (name, or {'name': …, params}) whose X_train is used as given;
-    ``input_dim`` and ``batch`` are then ignored and a real loss gradient is reported too.
-    ``bias`` None: no bias, as in the CS231n article."""
+    ``input_dim`` and ``batch`` are then ignored and a loss gradient is reported too: readout
+    R ~ N(0, 1/width) (stream [s, 3]), logits R·a_L, the data set's cost averaged over all m
+    samples (binary: BCE of sigmoid; multiclass: softmax CE; regression: ½‖R·a_L − y‖²),
+    backpropagated to every a_l. ``bias`` None: no bias, as in the CS231n article.
+    ``grad_samples``: backward passes use the first k samples (None: all)."""
 
     depth: int
     width: int
