@@ -175,15 +175,18 @@ def sparkline(counts: list[int]) -> str:
 def probe_table(console: Console, result: Any, histograms: bool) -> None:
     """One init's layers: measured activation std beside theory, saturation, gradients, flags."""
     t = _table(f"{result.init}: {result.formula}")
+    with_loss = result.layers[0].loss_grad_std is not None
     t.add_column("layer", justify="right")
-    for name in ("a mean", "a std", "theory", "sat/dead", "∇a std", "theory", "flag"):
+    for name in ("a mean", "a std", "theory", "sat/dead", "∇a std", "theory",
+                 *(["∇loss std"] if with_loss else []), "flag"):
         t.add_column(name, justify="left" if name == "flag" else "right", no_wrap=True)
     for r in result.layers:
         flag = "vanished" if r.vanished else "saturated" if r.saturated else ""
         share = r.saturated_fraction if r.saturated_fraction is not None else r.dead_fraction
+        loss = [fmt(r.loss_grad_std)] if with_loss else []
         t.add_row(str(r.layer), fmt(r.activation_mean), fmt(r.activation_std),
                   fmt(r.predicted_std), pct(share), fmt(r.grad_std), fmt(r.predicted_grad_std),
-                  flag)
+                  *loss, flag)
     console.print(t)
     if histograms:
         h = _table("activation histograms")
