@@ -125,6 +125,14 @@ def forward(xp: Any, net: Network, p: ParamStore, X: Any | None, ws: Workspace) 
     return ws.a[-1]
 
 
+def forward_fresh(xp: Any, net: Network, p: ParamStore, X: Any) -> Workspace:
+    """A new workspace sized for X (n_0, m) after a forward pass on it (NaN/inf tolerated)."""
+    ws = Workspace(xp, net, p.n_exp, X.shape[-1], p.flat.dtype)
+    with np.errstate(all="ignore"):
+        forward(xp, net, p, X, ws)
+    return ws
+
+
 def cost(net: Network, xp: Any, ws: Workspace, Y: Any) -> Any:
     """Cost per experiment (E,) of the last ``forward`` against targets Y (n_L, m)."""
     return net.loss.cost(xp, ws.z[-1], ws.a[-1], Y)

@@ -41,9 +41,7 @@ def accuracy(xp: Any, net: nn.Network, p: nn.ParamStore, X: Any, Y: Any, task: s
     binary: output > 0.5 (as the seeds predict); multiclass: arg-max unit against the one-hot y."""
     if task == "regression" or X.shape[-1] == 0:
         return None
-    ws = nn.Workspace(xp, net, p.n_exp, X.shape[-1], p.flat.dtype)
-    with np.errstate(all="ignore"):
-        out = nn.forward(xp, net, p, X, ws)  # (E, k, m)
+    out = nn.forward_fresh(xp, net, p, X).a[-1]  # (E, k, m)
     if task == "binary":
         correct = (out > 0.5) == (Y > 0.5)
         return to_numpy(correct.mean(axis=(-2, -1)))
@@ -66,9 +64,7 @@ SHOW_OUTPUTS_UP_TO = 16  # regression sets this small report the network's outpu
 
 def outputs(xp: Any, net: nn.Network, p: nn.ParamStore, X: Any) -> np.ndarray:
     """Network outputs a_L on X, (E, n_L, m), on the host."""
-    ws = nn.Workspace(xp, net, p.n_exp, X.shape[-1], p.flat.dtype)
-    with np.errstate(all="ignore"):
-        return to_numpy(nn.forward(xp, net, p, X, ws)).astype(np.float64)
+    return to_numpy(nn.forward_fresh(xp, net, p, X).a[-1]).astype(np.float64)
 
 
 def execute(plan: Plan, backend: Backend,

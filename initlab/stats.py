@@ -34,10 +34,9 @@ def layer_stats(xp: Any, net: nn.Network, p: nn.ParamStore, X: Any, Y: Any) -> l
     """Statistics of every layer for every experiment, from one forward and one backward pass
     over (X, Y): ``result[e][l]`` is a dict with ``layer`` (1-based), ``units``, ``activation``
     and the STAT_KEYS (``None`` where a statistic does not apply to the activation)."""
-    ws = nn.Workspace(xp, net, p.n_exp, X.shape[-1], p.flat.dtype)
+    ws = nn.forward_fresh(xp, net, p, X)
     grads = nn.ParamStore(xp, net, p.n_exp, p.flat.dtype)
     with np.errstate(all="ignore"):
-        nn.forward(xp, net, p, X, ws)
         nn.backward(xp, net, p, Y, ws, grads)
         columns = []
         for l, act in enumerate(net.activations):

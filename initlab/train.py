@@ -44,9 +44,7 @@ def iterations_per_epoch(m: int, batch_size: int | None) -> int:
 
 def full_cost(xp: Any, net: nn.Network, p: nn.ParamStore, X: Any, Y: Any) -> Any:
     """Cost (E,) of the current parameters on all of (X, Y)."""
-    ws = nn.Workspace(xp, net, p.n_exp, X.shape[-1], p.flat.dtype)
-    nn.forward(xp, net, p, X, ws)
-    return nn.cost(net, xp, ws, Y)
+    return nn.cost(net, xp, nn.forward_fresh(xp, net, p, X), Y)
 
 
 def fit(xp: Any, net: nn.Network, p: nn.ParamStore, X: Any, Y: Any, train: TrainSection,
