@@ -50,7 +50,7 @@ def _linear(xp: Any, z: Any, out: Any, p: dict) -> Any:
 
 
 def _relu(xp: Any, z: Any, out: Any, p: dict) -> Any:
-    return xp.maximum(z, 0, out=out)
+    return xp.maximum(z, 0.0, out=out)
 
 
 def _leaky_relu(xp: Any, z: Any, out: Any, p: dict) -> Any:

@@ -5,6 +5,7 @@ Everything numeric takes ``xp`` as an argument; nothing else in initlab imports 
 
 from __future__ import annotations
 
+import contextlib
 from dataclasses import dataclass
 from types import ModuleType
 from typing import Any
@@ -81,6 +82,17 @@ def special(xp: ModuleType) -> ModuleType:
             import cupyx.scipy.special as module  # noqa: PLC0415
         _SPECIAL[xp.__name__] = module
     return module
+
+
+def single_threaded_blas(xp: ModuleType) -> contextlib.AbstractContextManager:
+    """NumPy: BLAS limited to one thread inside the block, so every product is computed the
+    same way whatever the batch around it (multi-threaded OpenBLAS splits work by shape and
+    can change the last bits); initlab parallelises over experiments itself. CuPy: no-op."""
+    if xp is not np:
+        return contextlib.nullcontext()
+    from threadpoolctl import threadpool_limits  # noqa: PLC0415
+
+    return threadpool_limits(limits=1, user_api="blas")
 
 
 def to_numpy(a: Any) -> np.ndarray:

@@ -195,6 +195,110 @@ def probe(
     console.print(f"results: {folder}", markup=False)
 
 
+COMPARE_HELP = (
+    "Train the same experiment under several initializers × seeds in one batched training, and "
+    "compare them as distributions, not anecdotes.\n\n"
+    "Without CONFIG the experiment is configs/he_circles.yaml (the Coursera circles network). "
+    "Seeds are seed, seed+1, … from the file's `seed` (--seeds N), or --seed-list. With rng: "
+    "legacy, seed s trains exactly as `initlab run` with seed s.\n\n"
+    "Prints the per-layer statistics at initialization side by side, one row per initializer "
+    "(train/test accuracy mean ± 95% CI and min–max over seeds, success rate, median final cost, "
+    "median iteration to reach --target-cost, diverged seeds; best row in bold), the median cost "
+    "curve of each, and a verdict that says when confidence intervals overlap. Writes the run "
+    "folder of `initlab run`, with a `summary` list in metrics.json.\n\n"
+    "Example: initlab compare --inits zeros,random,he --seeds 20")
+
+
+@app.command(help=COMPARE_HELP)
+def compare(
+    config: Path | None = typer.Argument(None, show_default=False,
+                                         help="Experiment YAML file (default: "
+                                              "configs/he_circles.yaml)."),
+    inits_: str | None = typer.Option(None, "--inits", show_default=False,
+                                      help="Comma-separated initializers, parameters in "
+                                           "parentheses: 'zeros,normal(std=0.5),he(mode=fan_out)'"
+                                           ". Default: zeros,random,he. See `initlab inits`."),
+    seeds: int | None = typer.Option(None, "--seeds", show_default=False,
+                                     help="Seeds per initializer: seed … seed+N−1 (default 1)."),
+    seed_list: str | None = typer.Option(None, "--seed-list", show_default=False,
+                                         help="Explicit seeds instead of --seeds: 0,7,19."),
+    success: float = typer.Option(0.9, "--success", min=0.0, max=1.0,
+                                  help="A seed succeeds when its train accuracy reaches this."),
+    target_cost: float = typer.Option(0.3, "--target-cost", min=0.0,
+                                      help="Report the median iteration at which the training "
+                                           "cost first falls below this."),
+    overrides: list[str] = typer.Option([], "--set", help=SET_HELP, show_default=False),
+    device: str | None = typer.Option(None, "--device", show_default=False,
+                                      help="cpu | gpu | auto. Overrides the file's `device`."),
+    threads: int | None = typer.Option(None, "--threads", min=1, show_default=False,
+                                       help="CPU threads sharing the experiments (default: all "
+                                            "cores). The numbers do not depend on it."),
+    max_memory: str | None = typer.Option(None, "--max-memory", show_default=False,
+                                          help="Memory for the batched arrays, e.g. 2GB (default: "
+                                               "a quarter of what is free). Experiments that do "
+                                               "not fit are trained in chunks."),
+    out: Path | None = typer.Option(None, "--out", show_default=False,
+                                    help="Write the run folder here instead of "
+                                         "results/<timestamp>-<name>-compare/."),
+    dry_run: bool = typer.Option(False, "--dry-run",
+                                 help="Validate, show the plan and the chunking; train nothing."),
+) -> None:
+    """The `compare` command (help text: COMPARE_HELP)."""
+    from initlab import compare as compare_mod  # noqa: PLC0415
+    from initlab import memory  # noqa: PLC0415
+
+    all_overrides = list(overrides) + ([f"device={device}"] if device is not None else [])
+    opts = compare_mod.options(config, inits_, seeds, seed_list, all_overrides)
+    limit = memory.parse_bytes(max_memory) if max_memory is not None else None
+    plan = compare_mod.setup(opts)
+    backend = get_backend(plan.config.device)
+    chunks = memory.chunk_plan(plan, backend, limit)
+    root = out if out is not None else Path("results")
+    results.check_writable(root, "--out" if out is not None else "results folder")
+    report.header(console, plan, backend.label)
+    n_threads = threads or compare_mod.default_threads()
+    console.print(f"batching: {chunks.describe()}; "
+                  f"{n_threads if backend.name == 'cpu' else 1} thread(s)", markup=False)
+    if dry_run:
+        console.print(f"dry run: {plan.n_experiments} experiment(s), nothing trained or written")
+        return
+    result = _train_compare(plan, backend, chunks, n_threads)
+    summaries = compare_mod.summarize(result, success, target_cost)
+    best = compare_mod.seedstats.best(summaries)
+    labels = [m.init for m in result.plan.members]
+    report.init_side_by_side(console, result.layers_init, labels)
+    report.curve_lines(console, compare_mod.median_curves(result), result.history.log_iterations)
+    report.compare_table(console, summaries, best, success, target_cost,
+                         result.plan.config.train.log_every)
+    console.print(f"verdict: {compare_mod.seedstats.verdict(summaries)}", markup=False)
+    folder = root if out is not None else results.new_run_dir(root, f"{plan.config.name}-compare")
+    folder.mkdir(parents=True, exist_ok=True)
+    extra = {"summary": [s.record() for s in summaries],
+             "compare": {"success_threshold": success, "target_cost": target_cost,
+                         "log_every": result.plan.config.train.log_every,
+                         "chunk_size": chunks.size, "chunks": chunks.count}}
+    results.save_run(folder, result, config_mod.dump(plan.config),
+                     results.environment(backend.label, list(overrides)), extra=extra)
+    if result.weights_init is None:
+        console.print("weights not saved: above the 1 GiB kept for chunked runs", markup=False)
+    console.print(f"results: {folder}", markup=False)
+    if result.history.interrupted:
+        err_console.print("interrupted: finished experiments saved, run marked 'interrupted'")
+        raise typer.Exit(130)
+
+
+def _train_compare(plan: experiment.Plan, backend, chunks, threads: int) -> runner.RunResult:
+    progress = Progress(TextColumn("training"), BarColumn(), MofNCompleteColumn(),
+                        TimeRemainingColumn(), console=console, transient=True)
+    task = progress.add_task("train", total=None)
+
+    def on_step(done: int, total: int) -> None:
+        progress.update(task, completed=done, total=total)
+
+    with progress:
+        return runner.execute(plan, backend, on_step=on_step, threads=threads, chunks=chunks)
+
+
 @app.command()
 def inits() -> None:
     """List every initializer and alias with its law (layout (n_out, n_in): fan_in = n_in)."""

@@ -142,19 +142,22 @@ def build(cfg: Experiment, *, seeds: list[int] | None = None, inits: list[Any] |
     return Plan(cfg, data, net, weight_inits, bias_init, members)
 
 
-def initial_values(plan: Plan) -> dict[str, np.ndarray]:
-    """Starting parameters {'W1': (E, n_out, n_in), 'b1': (E, n_out), …} on the host, float64.
+def initial_values(plan: Plan, start: int = 0, stop: int | None = None) -> dict[str, np.ndarray]:
+    """Starting parameters {'W1': (E, n_out, n_in), 'b1': (E, n_out), …} on the host, float64,
+    of experiments [start, stop) (default: all).
 
     Each experiment draws from its own streams (``rng.layer_streams``), layer by layer, W_l then
     b_l, so slice e depends only on (initializer, seed) and not on the rest of the batch.
     """
-    net, E = plan.net, plan.n_experiments
+    net = plan.net
+    members = plan.members[start:stop]
+    E = len(members)
     out: dict[str, np.ndarray] = {}
     for l, (w_shape, b_shape) in enumerate(net.shapes(), start=1):
         out[f"W{l}"] = np.empty((E, *w_shape))
         if net.bias:
             out[f"b{l}"] = np.empty((E, *b_shape))
-    for e, member in enumerate(plan.members):
+    for e, member in enumerate(members):
         streams = rng.layer_streams(member.seed, plan.config.rng, net.depth)
         w_init = plan.weight_inits[member.init]
         for l, (w_shape, b_shape) in enumerate(net.shapes()):

@@ -78,6 +78,18 @@ class ParamStore:
         for name, view in zip(self.names(), self.arrays(), strict=True):
             view[...] = self.xp.asarray(values[name], dtype=view.dtype)
 
+    def take(self, start: int, stop: int) -> ParamStore:
+        """A new store holding a copy of experiments [start, stop)."""
+        part = ParamStore(self.xp, self.net, stop - start, self.flat.dtype)
+        for mine, theirs in zip(self.Wb, part.Wb, strict=True):
+            theirs[...] = mine[start:stop]
+        return part
+
+    def put(self, start: int, part: ParamStore) -> None:
+        """Copy ``part``'s experiments back into experiments [start, start + part.n_exp)."""
+        for mine, theirs in zip(self.Wb, part.Wb, strict=True):
+            mine[start:start + part.n_exp] = theirs
+
     def to_host(self) -> dict[str, np.ndarray]:
         """Host copies (never views of the live parameters), keyed W1, b1, …, E first."""
         from initlab.backend import to_numpy  # noqa: PLC0415
@@ -117,12 +129,18 @@ def forward(xp: Any, net: Network, p: ParamStore, X: Any | None, ws: Workspace) 
     training loop loads a full batch once)."""
     if X is not None:
         ws.load_inputs(X)
-    a_prev = ws.x  # [X; 1] (n_0 + 1, m), broadcast over E
     for l, act in enumerate(net.activations):
-        z = xp.matmul(p.Wb[l], a_prev, out=ws.z[l])  # (E, n_l, m)
-        act.forward(xp, z, ws.a[l])
-        a_prev = ws.a_in[l]
+        if l == 0:  # shared inputs: one (E·n_1, n_0 + 1) @ (n_0 + 1, m) product for all E
+            xp.matmul(_rows(p.Wb[0]), ws.x, out=_rows(ws.z[0]))
+        else:
+            xp.matmul(p.Wb[l], ws.a_in[l - 1], out=ws.z[l])  # (E, n_l, m)
+        act.forward(xp, ws.z[l], ws.a[l])
     return ws.a[-1]
+
+
+def _rows(a: Any) -> Any:
+    """(E, n, k) C-contiguous → (E·n, k) view: E matrices stacked as one."""
+    return a.reshape(-1, a.shape[-1])
 
 
 def forward_fresh(xp: Any, net: Network, p: ParamStore, X: Any) -> Workspace:
@@ -144,8 +162,12 @@ def backward(xp: Any, net: Network, p: ParamStore, Y: Any, ws: Workspace,
     last = net.depth - 1
     dz = net.loss.output_grad(xp, net.activations[last], ws.z[last], ws.a[last], Y, ws.d[last])
     for l in range(last, -1, -1):
-        a_prev_T = ws.xT if l == 0 else ws.a_inT[l - 1]
-        xp.matmul(dz, a_prev_T, out=grads.Wb[l])  # (E, n_l, n_{l-1} + 1): [∂W | ∂b]
-        if l > 0:
+        if l == 0:  # shared inputs: [∂W_1 | ∂b_1] of all E as one (E·n_1, m) @ (m, n_0 + 1)
+            xp.matmul(_rows(dz), ws.xT, out=_rows(grads.Wb[0]))
+            break
+        xp.matmul(dz, ws.a_inT[l - 1], out=grads.Wb[l])  # (E, n_l, n_{l-1} + 1): [∂W | ∂b]
+        if net.layers[l + 1] == 1:  # W_lᵀ δ_l is an outer product: a broadcast multiply
+            da = xp.multiply(p.WT[l], dz, out=ws.d[l - 1])
+        else:
             da = xp.matmul(p.WT[l], dz, out=ws.d[l - 1])  # (E, n_{l-1}, m)
-            dz = net.activations[l - 1].backward(xp, ws.z[l - 1], ws.a[l - 1], da)
+        dz = net.activations[l - 1].backward(xp, ws.z[l - 1], ws.a[l - 1], da)

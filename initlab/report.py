@@ -143,6 +143,95 @@ def final_table(console: Console, result: Any) -> None:
                       f"min {acc.min():.4f}, max {acc.max():.4f}")
 
 
+def _mean_ci(mean: float | None, ci: tuple[float, float] | None) -> str:
+    if mean is None:
+        return "—"
+    return f"{mean:.3f}" if ci is None else f"{mean:.3f} ± {(ci[1] - ci[0]) / 2:.3f}"
+
+
+def _span(r: tuple[float, float] | None) -> str:
+    return "—" if r is None else f"{r[0]:.3f}–{r[1]:.3f}"
+
+
+def compare_table(console: Console, summaries: list[Any], best: int, success: float,
+                  target: float, log_every: int) -> None:
+    """One row per initializer: accuracy mean ± 95% CI half-width and range over seeds, success
+    rate, median final cost, median iteration to the target cost, diverged seeds."""
+    n = summaries[0].n_seeds
+    t = _table(f"Over {n} seed(s) per initializer (mean ± 95% CI half-width, min–max)")
+    t.caption = (f"success: train accuracy ≥ {success:g}; to cost < {target:g}: median over seeds "
+                 f"of the first logged iteration below it (logged every {log_every}; 'never' when "
+                 "more than half never get there); best row in bold")
+    t.caption_justify = "left"
+    for name in ("init", "train acc", "range", "test acc", "range", "success",
+                 "median final cost", f"to cost < {target:g}", "diverged"):
+        t.add_column(name, justify="left" if name == "init" else "right", no_wrap=True)
+    for i, s in enumerate(summaries):
+        to_target = ("never" if s.median_iterations_to_target is None
+                     else f"{s.median_iterations_to_target:.0f}")
+        t.add_row(escape(s.init), _mean_ci(s.train_accuracy_mean, s.train_accuracy_ci95),
+                  _span(s.train_accuracy_range),
+                  _mean_ci(s.test_accuracy_mean, s.test_accuracy_ci95),
+                  _span(s.test_accuracy_range),
+                  "—" if s.success_rate is None else f"{pct(s.success_rate)} "
+                  f"({round(s.success_rate * s.n_seeds)}/{s.n_seeds})",
+                  fmt(s.median_final_cost, 4), f"{to_target} ({s.reached_target}/{s.n_seeds})",
+                  f"{s.diverged}/{s.n_seeds}", style="bold green" if i == best else None)
+    console.print(t)
+
+
+def init_side_by_side(console: Console, layers: list[list[dict]], labels: list[str]) -> None:
+    """Per-layer statistics at initialization, one column group per initializer (mean over its
+    seeds): activation std, saturated or dead share, ∇W std, distinct units."""
+    inits = list(dict.fromkeys(labels))
+    means = {i: mean_over_experiments([layers[e] for e, lab in enumerate(labels) if lab == i])
+             for i in inits}
+    t = _table("Per layer at initialization (mean over seeds)")
+    t.caption = ("a std: activation std; sat/dead: saturated share (tanh/sigmoid/softmax) or "
+                 "dead share (ReLU); distinct: units with different incoming weights")
+    t.caption_justify = "left"
+    t.add_column("layer", no_wrap=True)
+    for i in inits:
+        for name in ("a std", "sat/dead", "∇W std", "distinct"):
+            t.add_column(f"{escape(i)}\n{name}" if name == "a std" else f"\n{name}",
+                         justify="right", no_wrap=True)
+    first = means[inits[0]]
+    for l, row in enumerate(first):
+        cells = [f"{row['layer']} {row['activation']}"]
+        for i in inits:
+            r = means[i][l]
+            cells += [fmt(r["activation_std"]), _sat_or_dead(r), fmt(r["grad_std"]),
+                      f"{r['distinct_units']:.3g}/{r['units']}"]
+        t.add_row(*[escape(c) for c in cells])
+    console.print(t)
+
+
+def curve_sparkline(values: np.ndarray, width: int = 40) -> str:
+    """A curve as one line of bars from its minimum (▁) to its maximum (█), resampled to
+    ``width`` points; non-finite points are drawn as '×'."""
+    v = np.asarray(values, dtype=np.float64)
+    v = v[np.linspace(0, v.size - 1, min(width, v.size)).round().astype(int)]
+    finite = v[np.isfinite(v)]
+    if finite.size == 0:
+        return "×" * v.size
+    lo, hi = finite.min(), finite.max()
+    span = hi - lo if hi > lo else 1.0
+    return "".join("×" if not np.isfinite(x) else SPARK[1 + round(7 * (x - lo) / span)]
+                   for x in v)
+
+
+def curve_lines(console: Console, curves: dict[str, np.ndarray], iterations: list[int]) -> None:
+    """Median cost curve per initializer: sparkline (scaled to its own range), start → end."""
+    t = _table(f"Median cost over seeds, iterations 0–{iterations[-1]} "
+               "(each line scaled to its own range)")
+    for name in ("init", "curve", "start", "end"):
+        t.add_column(name, justify="right" if name in ("start", "end") else "left",
+                     no_wrap=True)
+    for init, curve in curves.items():
+        t.add_row(escape(init), curve_sparkline(curve), fmt(curve[0], 4), fmt(curve[-1], 4))
+    console.print(t)
+
+
 def _acc(values: np.ndarray | None, e: int) -> str:
     return "—" if values is None else f"{values[e]:.4f}"
 

@@ -163,21 +163,24 @@ def metrics(result: Any) -> dict[str, Any]:
             experiments[-1]["train_outputs"] = result.train_outputs[e].tolist()
     return {"name": plan.config.name, "status": result.status,
             "iterations": hist.n_iterations, "planned_iterations": hist.planned_iterations,
-            "device": result.backend.label, "experiments": experiments}
+            "device": result.backend.label,
+            "weights_saved": result.weights_init is not None, "experiments": experiments}
 
 
-def save_run(folder: Path, result: Any, config_yaml: str, env: dict[str, Any]) -> None:
-    """Write every file of a run folder (each atomically)."""
+def save_run(folder: Path, result: Any, config_yaml: str, env: dict[str, Any],
+             extra: dict[str, Any] | None = None) -> None:
+    """Write every file of a run folder (each atomically); ``extra`` keys join metrics.json."""
     plan, hist = result.plan, result.history
     atomic_write(folder / "config.yaml", config_yaml.encode())
-    write_npz(folder / "weights_init.npz", result.weights_init)
-    write_npz(folder / "weights_final.npz", result.weights_final)
+    if result.weights_init is not None:
+        write_npz(folder / "weights_init.npz", result.weights_init)
+        write_npz(folder / "weights_final.npz", result.weights_final)
     rows = [[it, e, m.init, m.seed, float(costs[e])]
             for it, costs in zip(hist.log_iterations, hist.log_costs, strict=True)
             for e, m in enumerate(plan.members)]
     write_csv(folder / "history.csv", ["iteration", "experiment", "init", "seed", "cost"], rows)
     write_json(folder / "environment.json", env)
-    write_json(folder / "metrics.json", metrics(result))
+    write_json(folder / "metrics.json", metrics(result) | (extra or {}))
 
 
 def probe_record(found: list[Any]) -> dict[str, Any]:

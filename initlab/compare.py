@@ -1,0 +1,117 @@
+"""`initlab compare`: one experiment under several initializers × seeds, trained as one batch.
+
+``setup`` turns the command's options into a validated plan (experiment axis laid out
+init-major: all seeds of the first initializer, then the next); ``summarize`` reduces a finished
+run to one ``InitSummary`` per initializer (see ``seedstats``).
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from initlab import config, seedstats, train
+from initlab.errors import InitlabError
+from initlab.experiment import Plan, build
+
+DEFAULT_CONFIG = Path(__file__).resolve().parent.parent / "configs" / "he_circles.yaml"
+DEFAULT_INITS = "zeros,random,he"
+CURVE_POINTS = 100  # compare logs the cost about this many times (the time-to-target grid)
+
+
+@dataclass(frozen=True)
+class Options:
+    """The command's choices, already parsed from text."""
+
+    config: Path
+    inits: list[str]
+    n_seeds: int | None
+    seed_list: list[int] | None
+    overrides: list[str]
+
+
+def parse_seed_list(text: str) -> list[int]:
+    """'0,7,19' → [0, 7, 19] (non-negative, distinct), else one-line error."""
+    seeds = []
+    for part in text.split(","):
+        part = part.strip()
+        if not part.isdigit():
+            raise InitlabError(f"--seed-list: {part!r} is not a non-negative integer; "
+                               "write e.g. --seed-list 0,7,19")
+        seeds.append(int(part))
+    if len(set(seeds)) != len(seeds):
+        dup = sorted({s for s in seeds if seeds.count(s) > 1})
+        raise InitlabError(f"--seed-list: seed(s) {dup} listed twice; seeds must be distinct")
+    return seeds
+
+
+def options(config_path: Path | None, inits: str | None, n_seeds: int | None,
+            seed_list: str | None, overrides: list[str]) -> Options:
+    """Check the command line's shapes (no registries yet): one-line errors."""
+    if n_seeds is not None and seed_list is not None:
+        raise InitlabError("give --seeds N or --seed-list a,b,…, not both")
+    if n_seeds is not None and n_seeds < 1:
+        raise InitlabError(f"--seeds must be at least 1, got {n_seeds}")
+    path = config_path if config_path is not None else DEFAULT_CONFIG
+    return Options(path, config.split_specs(inits if inits is not None else DEFAULT_INITS),
+                   n_seeds, parse_seed_list(seed_list) if seed_list is not None else None,
+                   list(overrides))
+
+
+def log_grid(cfg: config.Experiment, n_train: int) -> int:
+    """Log step for compare: the file's ``log_every``, refined to about CURVE_POINTS points."""
+    total = cfg.train.epochs * train.iterations_per_epoch(n_train, cfg.train.batch_size)
+    return max(1, min(cfg.train.log_every, -(-total // CURVE_POINTS)))
+
+
+def setup(opts: Options) -> Plan:
+    """The validated plan: inits × seeds on one experiment axis, cost logged on a fine grid."""
+    cfg = config.load(opts.config, opts.overrides)
+    if opts.seed_list is not None:
+        seeds = opts.seed_list
+    else:
+        seeds = list(range(cfg.seed, cfg.seed + (opts.n_seeds or 1)))
+    plan = build(cfg, seeds=seeds, inits=opts.inits, base_dir=opts.config.parent)
+    fine = log_grid(cfg, plan.dataset.n_train)
+    if fine != cfg.train.log_every:
+        plan.config = cfg.model_copy(update={"train": cfg.train.model_copy(
+            update={"log_every": fine})})
+    return plan
+
+
+def default_threads() -> int:
+    """CPU cores this process may use."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # pragma: no cover - not Linux
+        return os.cpu_count() or 1
+
+
+def summarize(result, success: float, target_cost: float) -> list[seedstats.InitSummary]:
+    """One summary per initializer, in the order given, from a finished (or interrupted) run."""
+    hist = result.history
+    labels = np.array([m.init for m in result.plan.members])
+    costs = np.stack(hist.log_costs)  # (T, E)
+    to_target = seedstats.first_below(hist.log_iterations, costs, target_cost)
+    out = []
+    for init in dict.fromkeys(labels):
+        rows = labels == init
+        out.append(seedstats.summarize_init(
+            init, _pick(result.train_accuracy, rows), _pick(result.test_accuracy, rows),
+            result.final_cost[rows], to_target[rows], hist.diverged_at[rows], success))
+    return out
+
+
+def _pick(values: np.ndarray | None, rows: np.ndarray) -> np.ndarray | None:
+    return None if values is None else values[rows]
+
+
+def median_curves(result) -> dict[str, np.ndarray]:
+    """{init: median cost over its seeds at every log step (non-finite counts as +inf)}."""
+    labels = np.array([m.init for m in result.plan.members])
+    costs = np.stack(result.history.log_costs)
+    costs = np.where(np.isfinite(costs), costs, np.inf)
+    return {init: np.median(costs[:, labels == init], axis=1) for init in dict.fromkeys(labels)}
