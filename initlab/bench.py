@@ -1,24 +1,31 @@
-"""Training benchmark: the batched engine against the notebook-style one-model NumPy loop.
+"""Training benchmarks: the batched engine against the notebook-style one-model NumPy loop.
 
-Both train the he_circles experiment (2 → 10 → 5 → 1, 300 samples, float64, full-batch gradient
-descent) from the same starting weights, timed in the same process, interleaved, best of
-``repeat``. Ratios are baseline time / initlab time, so > 1 means initlab is faster.
+Both train the he_circles experiment (2 → 10 → 5 → 1, 300 samples, full-batch gradient descent)
+from the same starting weights, timed in the same process, interleaved, best of ``repeat``.
+Ratios are baseline time / initlab time, so > 1 means initlab is faster.
+
+- ``train_benchmark``: one model (E = 1) and 20 seeds, against the loop on one model.
+- ``compare_benchmark``: ``initlab compare --inits zeros,random,he --seeds 20`` (60 models, the
+  whole compare pipeline: initial draws, statistics, training, accuracies) against the loop
+  training the same 60 models one after another, in float64 on one and on all threads, and in
+  float32. The loop's accuracies are checked against the batched run's.
 """
 
 from __future__ import annotations
 
 import time
-from pathlib import Path
 
 import numpy as np
 from rich.console import Console
 from rich.table import Table
 
-from initlab import nn, reference, runner, train
+from initlab import compare, nn, reference, runner, train
+from initlab.backend import get_backend
 from initlab.experiment import initial_values
 
-CONFIG = Path(__file__).resolve().parent.parent / "configs" / "he_circles.yaml"
+CONFIG = compare.DEFAULT_CONFIG
 BATCH_SEEDS = 20
+COMPARE_INITS = ["zeros", "random", "he"]
 
 
 def _time(fn) -> float:
@@ -63,5 +70,59 @@ def train_benchmark(console: Console, iterations: int, repeat: int) -> dict[str,
     for name, models, secs in rows:
         t.add_row(name, str(models), f"{secs:.3f}", f"{1e6 * secs / iterations:.1f}",
                   f"{base * models / secs:.2f}×")
+    console.print(t)
+    return best
+
+
+def _loop_one_by_one(plan, iterations: int) -> np.ndarray:
+    """Train every member of ``plan`` with the notebook loop, one after another; (E,) train
+    accuracies."""
+    data, lr = plan.dataset, plan.config.train.lr
+    acc = np.empty(plan.n_experiments)
+    for e in range(plan.n_experiments):
+        start = initial_values(plan, e, e + 1)
+        params = {k: (v[0] if k.startswith("W") else v[0][:, None]) for k, v in start.items()}
+        params, _ = reference.model(data.X_train, data.y_train, params, lr, iterations,
+                                    log_every=1000)
+        acc[e] = reference.predict_accuracy(data.X_train, data.y_train, params)
+        reference.predict_accuracy(data.X_test, data.y_test, params)
+    return acc
+
+
+def compare_benchmark(console: Console, iterations: int, repeat: int,
+                      threads: int) -> dict[str, float]:
+    """Print and return best times (s): the loop over 60 models and the batched compare."""
+    def plan_for(dtype: str):
+        opts = compare.Options(CONFIG, COMPARE_INITS, BATCH_SEEDS, None,
+                               [f"train.epochs={iterations}", f"dtype={dtype}"])
+        return compare.setup(opts)
+
+    plan64, plan32 = plan_for("float64"), plan_for("float32")
+    backend = get_backend("cpu")
+    variants = {"float64, 1 thread": (plan64, 1), f"float64, {threads} threads": (plan64, threads),
+                f"float32, {threads} threads": (plan32, threads)}
+    best = {"loop": np.inf} | {k: np.inf for k in variants}
+    outcome: dict[str, np.ndarray] = {}
+    for _ in range(repeat):
+        t0 = time.perf_counter()
+        outcome["loop"] = _loop_one_by_one(plan64, iterations)
+        best["loop"] = min(best["loop"], time.perf_counter() - t0)
+        for name, (plan, n_threads) in variants.items():
+            t0 = time.perf_counter()
+            outcome[name] = runner.execute(plan, backend, threads=n_threads).train_accuracy
+            best[name] = min(best[name], time.perf_counter() - t0)
+    E, base = plan64.n_experiments, best["loop"]
+    t = Table(title=f"compare --inits {','.join(COMPARE_INITS)} --seeds {BATCH_SEEDS} on "
+                    f"he_circles: {E} models × {iterations} iterations, best of {repeat}",
+              title_justify="left")
+    for col in ("method", "time (s)", "µs / model-iteration", "vs loop", "train acc = loop's"):
+        t.add_column(col, justify="left" if col == "method" else "right")
+    t.add_row("notebook-style loop, one model at a time (float64)", f"{base:.3f}",
+              f"{1e6 * base / (E * iterations):.1f}", "1.00×", "—")
+    for name in variants:
+        gap = np.abs(outcome[name] - outcome["loop"]).max()
+        t.add_row(f"initlab compare, batched, {name}", f"{best[name]:.3f}",
+                  f"{1e6 * best[name] / (E * iterations):.1f}", f"{base / best[name]:.2f}×",
+                  "yes" if gap == 0 else f"no (max Δ {gap:.3g})")
     console.print(t)
     return best

@@ -317,13 +317,22 @@ def list_datasets() -> None:
 @app.command("bench-train")
 def bench_train(
     iterations: int = typer.Option(15000, "--iterations", min=1,
-                                   help="Gradient-descent iterations for each timed run."),
+                                   help="Gradient-descent iterations for the one-model runs."),
+    compare_iterations: int = typer.Option(1000, "--compare-iterations", min=1,
+                                           help="Iterations for the 60-model compare benchmark."),
     repeat: int = typer.Option(3, "--repeat", min=1, help="Timed repetitions (best is kept)."),
+    threads: int | None = typer.Option(None, "--threads", min=1, show_default=False,
+                                       help="Threads for the multi-threaded rows (default: all "
+                                            "cores)."),
 ) -> None:
-    """Time the batched engine on he_circles (E = 1) against the notebook-style NumPy loop."""
+    """Time the batched engine against the notebook-style NumPy loop on he_circles: one model
+    (E = 1) and 20 seeds, then `compare --inits zeros,random,he --seeds 20` (60 models) against
+    the loop training the same 60 models one at a time. Ratios > 1: initlab is faster."""
     from initlab import bench  # noqa: PLC0415
+    from initlab.compare import default_threads  # noqa: PLC0415
 
     bench.train_benchmark(console, iterations, repeat)
+    bench.compare_benchmark(console, compare_iterations, repeat, threads or default_threads())
 
 
 def main() -> None:

@@ -143,14 +143,14 @@ def final_table(console: Console, result: Any) -> None:
                       f"min {acc.min():.4f}, max {acc.max():.4f}")
 
 
-def _mean_ci(mean: float | None, ci: tuple[float, float] | None) -> str:
+def _mean_ci(mean: float | None, half: float | None) -> str:
     if mean is None:
         return "—"
-    return f"{mean:.3f}" if ci is None else f"{mean:.3f} ± {(ci[1] - ci[0]) / 2:.3f}"
+    return f"{mean:.3f}" if half is None else f"{mean:.3f}±{half:.3f}"
 
 
 def _span(r: tuple[float, float] | None) -> str:
-    return "—" if r is None else f"{r[0]:.3f}–{r[1]:.3f}"
+    return "—" if r is None else f"{r[0]:.2f}–{r[1]:.2f}"
 
 
 def compare_table(console: Console, summaries: list[Any], best: int, success: float,
@@ -158,31 +158,41 @@ def compare_table(console: Console, summaries: list[Any], best: int, success: fl
     """One row per initializer: accuracy mean ± 95% CI half-width and range over seeds, success
     rate, median final cost, median iteration to the target cost, diverged seeds."""
     n = summaries[0].n_seeds
-    t = _table(f"Over {n} seed(s) per initializer (mean ± 95% CI half-width, min–max)")
-    t.caption = (f"success: train accuracy ≥ {success:g}; to cost < {target:g}: median over seeds "
-                 f"of the first logged iteration below it (logged every {log_every}; 'never' when "
-                 "more than half never get there); best row in bold")
+    t = _table(f"Over {n} seed(s) per initializer")
+    t.caption = (f"acc: mean ± 95% CI half-width (Student t) and min–max over seeds; "
+                 f"success: share of seeds with train acc ≥ {success:g}; cost: median final "
+                 f"cost; to <{target:g}: median first logged iteration with cost < {target:g} "
+                 f"(logged every {log_every}; 'never' if half the seeds never get there); "
+                 "best row in bold")
     t.caption_justify = "left"
-    for name in ("init", "train acc", "range", "test acc", "range", "success",
-                 "median final cost", f"to cost < {target:g}", "diverged"):
+    for name in ("init", "train acc", "min–max", "test acc", "success", "cost",
+                 f"to <{target:g}", "diverged"):
         t.add_column(name, justify="left" if name == "init" else "right", no_wrap=True)
     for i, s in enumerate(summaries):
         to_target = ("never" if s.median_iterations_to_target is None
                      else f"{s.median_iterations_to_target:.0f}")
-        t.add_row(escape(s.init), _mean_ci(s.train_accuracy_mean, s.train_accuracy_ci95),
+        t.add_row(escape(s.init), _mean_ci(s.train_accuracy_mean, s.train_accuracy_halfwidth),
                   _span(s.train_accuracy_range),
-                  _mean_ci(s.test_accuracy_mean, s.test_accuracy_ci95),
-                  _span(s.test_accuracy_range),
-                  "—" if s.success_rate is None else f"{pct(s.success_rate)} "
-                  f"({round(s.success_rate * s.n_seeds)}/{s.n_seeds})",
-                  fmt(s.median_final_cost, 4), f"{to_target} ({s.reached_target}/{s.n_seeds})",
-                  f"{s.diverged}/{s.n_seeds}", style="bold green" if i == best else None)
+                  _mean_ci(s.test_accuracy_mean, s.test_accuracy_halfwidth),
+                  "—" if s.success_rate is None else pct(s.success_rate),
+                  fmt(s.median_final_cost, 3), to_target, str(s.diverged),
+                  style="bold green" if i == best else None)
     console.print(t)
+
+
+_GROUP = ("a std", "sat/dead", "∇W std", "distinct")
+_GROUP_WIDTH = 34  # characters one initializer's column group needs
+
+
+def _group_cells(r: dict) -> list[str]:
+    return [fmt(r["activation_std"]), _sat_or_dead(r), fmt(r["grad_std"]),
+            f"{r['distinct_units']:.3g}/{r['units']}"]
 
 
 def init_side_by_side(console: Console, layers: list[list[dict]], labels: list[str]) -> None:
     """Per-layer statistics at initialization, one column group per initializer (mean over its
-    seeds): activation std, saturated or dead share, ∇W std, distinct units."""
+    seeds): activation std, saturated or dead share, ∇W std, distinct units. A terminal too
+    narrow for the groups gets one row per (initializer, layer) instead."""
     inits = list(dict.fromkeys(labels))
     means = {i: mean_over_experiments([layers[e] for e, lab in enumerate(labels) if lab == i])
              for i in inits}
@@ -190,19 +200,29 @@ def init_side_by_side(console: Console, layers: list[list[dict]], labels: list[s
     t.caption = ("a std: activation std; sat/dead: saturated share (tanh/sigmoid/softmax) or "
                  "dead share (ReLU); distinct: units with different incoming weights")
     t.caption_justify = "left"
+    side_by_side = console.width >= 14 + _GROUP_WIDTH * len(inits)
+    if not side_by_side:
+        t.add_column("init", no_wrap=True)
     t.add_column("layer", no_wrap=True)
-    for i in inits:
-        for name in ("a std", "sat/dead", "∇W std", "distinct"):
-            t.add_column(f"{escape(i)}\n{name}" if name == "a std" else f"\n{name}",
-                         justify="right", no_wrap=True)
-    first = means[inits[0]]
-    for l, row in enumerate(first):
-        cells = [f"{row['layer']} {row['activation']}"]
+    for i in inits if side_by_side else [None]:
+        for name in _GROUP:
+            head = f"{escape(i)}\n{name}" if i is not None and name == "a std" else (
+                f"\n{name}" if i is not None else name)
+            t.add_column(head, justify="right", no_wrap=True)
+    depth = len(means[inits[0]])
+    if side_by_side:
+        for l in range(depth):
+            row = means[inits[0]][l]
+            cells = [f"{row['layer']} {row['activation']}"]
+            for i in inits:
+                cells += _group_cells(means[i][l])
+            t.add_row(*[escape(c) for c in cells])
+    else:
         for i in inits:
-            r = means[i][l]
-            cells += [fmt(r["activation_std"]), _sat_or_dead(r), fmt(r["grad_std"]),
-                      f"{r['distinct_units']:.3g}/{r['units']}"]
-        t.add_row(*[escape(c) for c in cells])
+            for l, r in enumerate(means[i]):
+                t.add_row(*[escape(c) for c in [i if l == 0 else "", f"{r['layer']} "
+                                                f"{r['activation']}", *_group_cells(r)]],
+                          end_section=l == depth - 1)
     console.print(t)
 
 

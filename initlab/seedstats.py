@@ -41,16 +41,19 @@ def first_below(iterations: list[int], costs: np.ndarray, target: float) -> np.n
 
 @dataclass(frozen=True)
 class InitSummary:
-    """One initializer over its seeds. CIs are (low, high); ``None`` where a figure does not
+    """One initializer over its seeds. ``*_ci95`` is the t-interval (low, high) clipped to
+    [0, 1]; ``*_halfwidth`` its unclipped half-width t·s/√n. ``None`` where a figure does not
     apply (no accuracy for regression, no CI for one seed, target never reached by half)."""
 
     init: str
     n_seeds: int
     train_accuracy_mean: float | None
     train_accuracy_ci95: tuple[float, float] | None
+    train_accuracy_halfwidth: float | None
     train_accuracy_range: tuple[float, float] | None
     test_accuracy_mean: float | None
     test_accuracy_ci95: tuple[float, float] | None
+    test_accuracy_halfwidth: float | None
     test_accuracy_range: tuple[float, float] | None
     success_rate: float | None
     median_final_cost: float
@@ -68,11 +71,14 @@ class InitSummary:
 
 
 def _accuracy(values: np.ndarray | None) -> tuple:
+    """(mean, CI clipped to [0, 1] as an accuracy cannot leave it, half-width, (min, max))."""
     if values is None:
-        return None, None, None
+        return None, None, None, None
     mean, lo, hi = mean_ci95(values)
-    ci = None if np.isnan(lo) else (lo, hi)
-    return mean, ci, (float(values.min()), float(values.max()))
+    if np.isnan(lo):
+        return mean, None, None, (float(values.min()), float(values.max()))
+    return (mean, (max(0.0, lo), min(1.0, hi)), (hi - lo) / 2,
+            (float(values.min()), float(values.max())))
 
 
 def summarize_init(init: str, train_acc: np.ndarray | None, test_acc: np.ndarray | None,
@@ -86,8 +92,10 @@ def summarize_init(init: str, train_acc: np.ndarray | None, test_acc: np.ndarray
     median_it = median_nonfinite_last(np.where(reached, to_target, np.inf))
     return InitSummary(
         init=init, n_seeds=n,
-        train_accuracy_mean=train[0], train_accuracy_ci95=train[1], train_accuracy_range=train[2],
-        test_accuracy_mean=test[0], test_accuracy_ci95=test[1], test_accuracy_range=test[2],
+        train_accuracy_mean=train[0], train_accuracy_ci95=train[1],
+        train_accuracy_halfwidth=train[2], train_accuracy_range=train[3],
+        test_accuracy_mean=test[0], test_accuracy_ci95=test[1],
+        test_accuracy_halfwidth=test[2], test_accuracy_range=test[3],
         success_rate=None if train_acc is None else float((train_acc >= success).mean()),
         median_final_cost=median_nonfinite_last(final_cost),
         median_iterations_to_target=median_it if np.isfinite(median_it) else None,
@@ -121,7 +129,8 @@ def verdict(summaries: list[InitSummary]) -> str:
     if top.n_seeds < 2:
         return (f"{top.init} has the highest train accuracy ({top.train_accuracy_mean:.4f}) "
                 "on one seed each: no confidence intervals, try --seeds 20")
-    others = [s for j, s in enumerate(summaries) if j != i]
+    others = sorted((s for j, s in enumerate(summaries) if j != i),
+                    key=lambda s: -s.train_accuracy_mean)
     tied = [s.init for s in others if _overlap(s.train_accuracy_ci95, top.train_accuracy_ci95)
             or s.train_accuracy_mean == top.train_accuracy_mean]
     beaten = [s.init for s in others if s.init not in tied]

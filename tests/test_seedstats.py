@@ -1,0 +1,130 @@
+"""Statistics over seeds, checked against values computed by hand (t quantiles from tables)."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+from initlab import seedstats
+from initlab.seedstats import InitSummary, best, first_below, mean_ci95, verdict
+
+T_975 = {3: 3.182446305, 4: 2.776445105, 19: 2.093024054}  # Student t, 0.975 quantile, by dof
+
+
+def test_mean_ci95_four_values_by_hand():
+    mean, lo, hi = mean_ci95(np.array([0.9, 0.95, 1.0, 0.85]))
+    # mean 0.925; deviations ±0.025, ±0.075 → s² = (2·0.025² + 2·0.075²)/3 = 0.0125/3
+    half = T_975[3] * math.sqrt(0.0125 / 3) / math.sqrt(4)
+    assert mean == pytest.approx(0.925, abs=1e-15)
+    assert (lo, hi) == pytest.approx((0.925 - half, 0.925 + half), rel=1e-9)
+    assert half == pytest.approx(0.10271, abs=1e-5)
+
+
+def test_mean_ci95_twenty_values_by_hand():
+    values = np.array([1.0] * 18 + [0.5, 0.7])
+    mean = (18 + 1.2) / 20  # 0.96
+    ss = 18 * 0.04**2 + 0.46**2 + 0.26**2
+    half = T_975[19] * math.sqrt(ss / 19) / math.sqrt(20)
+    m, lo, hi = mean_ci95(values)
+    assert m == pytest.approx(mean, abs=1e-15)
+    assert hi - m == pytest.approx(half, rel=1e-9)
+    assert m - lo == pytest.approx(half, rel=1e-9)
+
+
+def test_one_value_has_no_interval_and_equal_values_a_point_interval():
+    assert np.isnan(mean_ci95(np.array([0.7]))[1])
+    assert mean_ci95(np.array([0.5] * 6)) == (0.5, 0.5, 0.5)
+
+
+def _summary(acc, cost=None, to_target=None, diverged=None, test=None, success=0.9, init="x"):
+    acc = np.asarray(acc, dtype=float)
+    n = acc.size
+    return seedstats.summarize_init(
+        init, acc, np.asarray(test if test is not None else acc, dtype=float),
+        np.asarray(cost if cost is not None else [0.1] * n, dtype=float),
+        np.asarray(to_target if to_target is not None else [-1] * n),
+        np.asarray(diverged if diverged is not None else [-1] * n), success)
+
+
+def test_accuracy_interval_is_clipped_to_one_but_half_width_is_not():
+    s = _summary([1.0, 1.0, 1.0, 1.0, 0.9])
+    half = T_975[4] * math.sqrt((4 * 0.02**2 + 0.08**2) / 4) / math.sqrt(5)
+    assert s.train_accuracy_mean == pytest.approx(0.98)
+    assert s.train_accuracy_halfwidth == pytest.approx(half, rel=1e-9)
+    assert s.train_accuracy_ci95 == pytest.approx((0.98 - half, 1.0))
+    assert s.train_accuracy_range == (0.9, 1.0)
+
+
+def test_success_rate_counts_seeds_at_or_above_the_threshold():
+    assert _summary([0.95, 0.9, 0.8999, 0.5]).success_rate == 0.5
+    assert _summary([0.95, 0.9, 0.8999, 0.5], success=0.95).success_rate == 0.25
+    assert _summary([0.1, 0.2]).success_rate == 0.0
+
+
+def test_median_final_cost_counts_nonfinite_as_worst():
+    assert seedstats.median_nonfinite_last(np.array([1.0, np.nan, 3.0])) == 3.0
+    assert seedstats.median_nonfinite_last(np.array([1.0, np.inf, np.nan])) == math.inf
+    assert seedstats.median_nonfinite_last(np.array([4.0, 1.0, 2.0, 3.0])) == 2.5
+    s = _summary([0.5] * 3, cost=[0.2, np.nan, 0.4], diverged=[-1, 17, -1])
+    assert s.median_final_cost == 0.4
+    assert s.diverged == 1
+
+
+def test_first_below_is_the_first_logged_iteration_strictly_under_the_target():
+    iterations = [0, 10, 20, 30]
+    costs = np.array([[0.9, 0.9, np.nan],
+                      [0.3, 0.8, np.nan],
+                      [0.1, 0.5, np.nan],
+                      [0.2, 0.29, np.nan]])
+    np.testing.assert_array_equal(first_below(iterations, costs, 0.3), [20, 30, -1])
+
+
+def test_median_iterations_to_target_counts_never_as_infinite():
+    assert _summary([0.5] * 3, to_target=[10, -1, 30]).median_iterations_to_target == 30
+    assert _summary([0.5] * 3, to_target=[10, -1, -1]).median_iterations_to_target is None
+    s = _summary([0.5] * 4, to_target=[40, 10, 20, -1])
+    assert s.median_iterations_to_target == 30  # (20 + 40) / 2
+    assert s.reached_target == 3
+
+
+def _fixed(init, mean, lo, hi, n=20, rate=0.5, cost=0.1):
+    return InitSummary(init, n, mean, (lo, hi), (hi - lo) / 2, (lo, hi), mean, (lo, hi),
+                       (hi - lo) / 2, (lo, hi), rate, cost, None, 0, 0)
+
+
+def test_verdict_says_when_intervals_overlap_and_when_not():
+    he, rnd, zeros = (_fixed("he", 0.95, 0.92, 0.98), _fixed("random", 0.80, 0.74, 0.86),
+                      _fixed("zeros", 0.5, 0.5, 0.5))
+    line = verdict([zeros, rnd, he])
+    assert line.startswith("he has the highest mean train accuracy (0.9500")
+    assert "above random, zeros" in line and "overlap" not in line
+    close = _fixed("xavier", 0.93, 0.90, 0.96)
+    line = verdict([he, close, zeros])
+    assert "above zeros" in line and "overlaps xavier" in line and "not separated" in line
+
+
+def test_verdict_with_one_seed_or_one_init_claims_nothing():
+    one = [_fixed("he", 0.99, math.nan, math.nan, n=1), _fixed("zeros", 0.5, math.nan,
+                                                                   math.nan, n=1)]
+    assert "no confidence intervals" in verdict(one)
+    assert "only one initializer" in verdict(one[:1])
+
+
+def test_best_breaks_ties_by_success_rate_then_cost():
+    a = _fixed("a", 0.9, 0.8, 1.0, rate=0.6, cost=0.2)
+    b = _fixed("b", 0.9, 0.8, 1.0, rate=0.7, cost=0.3)
+    c = _fixed("c", 0.9, 0.8, 1.0, rate=0.7, cost=0.1)
+    assert best([a, b]) == 1
+    assert best([a, b, c]) == 2
+    assert best([_fixed("d", 0.95, 0.9, 1.0), a]) == 0
+
+
+def test_record_has_the_public_keys_with_lists_for_intervals():
+    rec = _summary([0.9, 1.0, 0.8], init="he").record()
+    for key in ("init", "n_seeds", "train_accuracy_mean", "train_accuracy_ci95",
+                "test_accuracy_mean", "success_rate", "median_final_cost", "diverged"):
+        assert key in rec
+    assert rec["init"] == "he" and rec["n_seeds"] == 3
+    assert isinstance(rec["train_accuracy_ci95"], list) and len(rec["train_accuracy_ci95"]) == 2
