@@ -124,7 +124,7 @@ def _train_with_progress(plan: experiment.Plan, backend, show: Console) -> runne
 PROBE_HELP = (
     "Signal propagation through a deep stack at initialization, no training: per layer the "
     "activation mean and std beside the mean-field prediction q_l = σ_w²·E[φ(√q_(l-1) z)²] + "
-    "σ_b² (Gauss–Hermite quadrature), saturated/dead shares, and the std of a unit-variance "
+    "σ_b² (composite Gauss–Legendre quadrature), saturated/dead shares, and the std of a unit-variance "
     "gradient propagated down from the top, beside its prediction.\n\n"
     "Options override the file's keys (or the defaults, which reproduce CS231n's 10 tanh layers "
     "of 500 units on 1000 gaussian inputs). Writes probe.json to the results folder. "
