@@ -6,6 +6,7 @@ Everything numeric takes ``xp`` as an argument; nothing else in initlab imports 
 from __future__ import annotations
 
 import contextlib
+import os
 from dataclasses import dataclass
 from types import ModuleType
 from typing import Any
@@ -82,6 +83,14 @@ def special(xp: ModuleType) -> ModuleType:
             import cupyx.scipy.special as module  # noqa: PLC0415
         _SPECIAL[xp.__name__] = module
     return module
+
+
+def default_threads() -> int:
+    """CPU cores this process may use (its affinity mask, else the machine's count)."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # pragma: no cover - not Linux
+        return os.cpu_count() or 1
 
 
 def single_threaded_blas(xp: ModuleType) -> contextlib.AbstractContextManager:

@@ -12,7 +12,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from initlab import config as config_mod
 from initlab import datasets, experiment, initializers, report, results, runner
-from initlab.backend import get_backend
+from initlab.backend import default_threads, get_backend
 from initlab.errors import InitlabError
 
 try:  # typer up to 0.2x depends on click; newer releases vendor it as typer._click
@@ -47,6 +47,15 @@ SET_HELP = ("Override a key of the experiment file, value parsed as YAML: --set 
             "--set model.layers=[2,20,1], --set init.weights=xavier_uniform. Repeatable.")
 
 
+SET_OPTION = typer.Option([], "--set", help=SET_HELP, show_default=False)
+DEVICE_OPTION = typer.Option(None, "--device", show_default=False,
+                             help="cpu | gpu | auto (auto: the GPU when CuPy sees one). Overrides "
+                                  "the file's `device`.")
+THREADS_OPTION = typer.Option(None, "--threads", min=1, show_default=False,
+                              help="CPU threads sharing the experiments (default: all cores). "
+                                   "The numbers do not depend on it.")
+
+
 RUN_HELP = (
     "Train one experiment (or N seeds of it) and report per-layer statistics and accuracy.\n\n"
     "Prints the resolved experiment, a per-layer table at initialization, the cost every "
@@ -61,13 +70,12 @@ RUN_HELP = (
 def run(
     config: Path = typer.Argument(..., help="Experiment YAML file, e.g. configs/he_circles.yaml.",
                                   show_default=False),
-    overrides: list[str] = typer.Option([], "--set", help=SET_HELP, show_default=False),
+    overrides: list[str] = SET_OPTION,
     seeds: int | None = typer.Option(None, "--seeds", min=1, show_default=False,
                                      help="Train N seeds (seed, seed+1, …) as N slices of one "
                                           "batched training."),
-    device: str | None = typer.Option(None, "--device", show_default=False,
-                                      help="cpu | gpu | auto (auto: the GPU when CuPy sees one). "
-                                           "Overrides the file's `device`."),
+    device: str | None = DEVICE_OPTION,
+    threads: int | None = THREADS_OPTION,
     out: Path | None = typer.Option(None, "--out", show_default=False,
                                     help="Write the run folder here instead of "
                                          "results/<timestamp>-<name>/."),
@@ -89,7 +97,7 @@ def run(
         console.print(f"dry run: {plan.n_experiments} experiment(s), "
                       f"{cfg.train.epochs} epochs; nothing trained or written")
         return
-    result = _train_with_progress(plan, backend, show)
+    result = _train_with_progress(plan, backend, show, threads=threads or default_threads())
     folder = root if out is not None else results.new_run_dir(root, cfg.name)
     folder.mkdir(parents=True, exist_ok=True)
     results.save_run(folder, result, config_mod.dump(cfg),
@@ -102,7 +110,10 @@ def run(
         raise typer.Exit(130)
 
 
-def _train_with_progress(plan: experiment.Plan, backend, show: Console) -> runner.RunResult:
+def _train_with_progress(plan: experiment.Plan, backend, show: Console, *, log_costs: bool = True,
+                         **execute_options) -> runner.RunResult:
+    """runner.execute under a progress bar; the init table and (``log_costs``) cost lines are
+    printed as they come."""
     progress = Progress(TextColumn("training"), BarColumn(), MofNCompleteColumn(),
                         TimeRemainingColumn(), console=show, transient=True)
     task = progress.add_task("train", total=None)
@@ -117,15 +128,17 @@ def _train_with_progress(plan: experiment.Plan, backend, show: Console) -> runne
         progress.update(task, completed=done, total=total)
 
     with progress:
+        if not log_costs:
+            return runner.execute(plan, backend, on_step=on_step, **execute_options)
         return runner.execute(plan, backend, on_log=on_log, on_step=on_step,
-                              on_init_stats=on_init_stats)
+                              on_init_stats=on_init_stats, **execute_options)
 
 
 PROBE_HELP = (
     "Signal propagation through a deep stack at initialization, no training: per layer the "
     "activation mean and std beside the mean-field prediction q_l = σ_w²·E[φ(√q_(l-1) z)²] + "
-    "σ_b² (composite Gauss–Legendre quadrature), saturated/dead shares, and the std of a unit-variance "
-    "gradient propagated down from the top, beside its prediction.\n\n"
+    "σ_b² (composite Gauss–Legendre quadrature), saturated/dead shares, and the std of a "
+    "unit-variance gradient propagated down from the top, beside its prediction.\n\n"
     "Options override the file's keys (or the defaults, which reproduce CS231n's 10 tanh layers "
     "of 500 units on 1000 gaussian inputs). Writes probe.json to the results folder. "
     "Example: initlab probe --depth 50 --width 256 --activation relu "
@@ -154,9 +167,8 @@ def probe(
     histograms: bool = typer.Option(False, "--histograms", help="Show per-layer histograms."),
     jacobian: bool = typer.Option(False, "--jacobian",
                                   help="Singular values of the input–output Jacobian."),
-    device: str | None = typer.Option(None, "--device", show_default=False,
-                                      help="cpu | gpu | auto"),
-    overrides: list[str] = typer.Option([], "--set", help=SET_HELP, show_default=False),
+    device: str | None = DEVICE_OPTION,
+    overrides: list[str] = SET_OPTION,
     out: Path | None = typer.Option(None, "--out", show_default=False,
                                     help="Write probe.json here instead of results/<run>/."),
 ) -> None:
@@ -227,12 +239,9 @@ def compare(
     target_cost: float = typer.Option(0.3, "--target-cost", min=0.0,
                                       help="Report the median iteration at which the training "
                                            "cost first falls below this."),
-    overrides: list[str] = typer.Option([], "--set", help=SET_HELP, show_default=False),
-    device: str | None = typer.Option(None, "--device", show_default=False,
-                                      help="cpu | gpu | auto. Overrides the file's `device`."),
-    threads: int | None = typer.Option(None, "--threads", min=1, show_default=False,
-                                       help="CPU threads sharing the experiments (default: all "
-                                            "cores). The numbers do not depend on it."),
+    overrides: list[str] = SET_OPTION,
+    device: str | None = DEVICE_OPTION,
+    threads: int | None = THREADS_OPTION,
     max_memory: str | None = typer.Option(None, "--max-memory", show_default=False,
                                           help="Memory for the batched arrays, e.g. 2GB (default: "
                                                "a quarter of what is free). Experiments that do "
@@ -256,13 +265,14 @@ def compare(
     root = out if out is not None else Path("results")
     results.check_writable(root, "--out" if out is not None else "results folder")
     report.header(console, plan, backend.label)
-    n_threads = threads or compare_mod.default_threads()
+    n_threads = threads or default_threads()
     console.print(f"batching: {chunks.describe()}; "
                   f"{n_threads if backend.name == 'cpu' else 1} thread(s)", markup=False)
     if dry_run:
         console.print(f"dry run: {plan.n_experiments} experiment(s), nothing trained or written")
         return
-    result = _train_compare(plan, backend, chunks, n_threads)
+    result = _train_with_progress(plan, backend, console, log_costs=False, threads=n_threads,
+                                  chunks=chunks)
     summaries = compare_mod.summarize(result, success, target_cost)
     best = compare_mod.seedstats.best(summaries)
     labels = [m.init for m in result.plan.members]
@@ -285,18 +295,6 @@ def compare(
     if result.history.interrupted:
         err_console.print("interrupted: finished experiments saved, run marked 'interrupted'")
         raise typer.Exit(130)
-
-
-def _train_compare(plan: experiment.Plan, backend, chunks, threads: int) -> runner.RunResult:
-    progress = Progress(TextColumn("training"), BarColumn(), MofNCompleteColumn(),
-                        TimeRemainingColumn(), console=console, transient=True)
-    task = progress.add_task("train", total=None)
-
-    def on_step(done: int, total: int) -> None:
-        progress.update(task, completed=done, total=total)
-
-    with progress:
-        return runner.execute(plan, backend, on_step=on_step, threads=threads, chunks=chunks)
 
 
 @app.command()
@@ -329,7 +327,6 @@ def bench_train(
     (E = 1) and 20 seeds, then `compare --inits zeros,random,he --seeds 20` (60 models) against
     the loop training the same 60 models one at a time. Ratios > 1: initlab is faster."""
     from initlab import bench  # noqa: PLC0415
-    from initlab.compare import default_threads  # noqa: PLC0415
 
     bench.train_benchmark(console, iterations, repeat)
     bench.compare_benchmark(console, compare_iterations, repeat, threads or default_threads())

@@ -7,7 +7,6 @@ run to one ``InitSummary`` per initializer (see ``seedstats``).
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -80,14 +79,6 @@ def setup(opts: Options) -> Plan:
         plan.config = cfg.model_copy(update={"train": cfg.train.model_copy(
             update={"log_every": fine})})
     return plan
-
-
-def default_threads() -> int:
-    """CPU cores this process may use."""
-    try:
-        return len(os.sched_getaffinity(0))
-    except AttributeError:  # pragma: no cover - not Linux
-        return os.cpu_count() or 1
 
 
 def summarize(result, success: float, target_cost: float) -> list[seedstats.InitSummary]:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import math
-import time
 
 import numpy as np
 import pytest
@@ -368,11 +367,10 @@ def test_zero_weights_kill_every_relu_unit():
     assert result.layers[0].vanished
 
 
-def test_deep_wide_probe_stays_interactive_without_keeping_activations():
-    start = time.perf_counter()
+def test_deep_wide_probe_runs_without_keeping_activations():
+    # speed is measured by benchmarks, never asserted here; this checks the deep, wide path works
     result = probe.run(ProbeSpec(depth=100, width=1024, activation="relu", inits=("he",),
                                  batch=256))[0]
-    assert time.perf_counter() - start < 10
     assert len(result.layers) == 100
     assert all(layer.histogram is None for layer in result.layers)
     assert 0.5 < result.forward_ratio < 2 and np.isfinite(result.backward_ratio)
