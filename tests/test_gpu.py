@@ -62,3 +62,26 @@ def test_gpu_runs_are_reproducible():
     b = run("he_circles", "device=gpu", "train.epochs=300", seeds=3)
     for name in a.weights_final:
         np.testing.assert_array_equal(a.weights_final[name], b.weights_final[name])
+
+
+@gpu
+def test_gpu_compare_matches_cpu_and_ignores_chunking():
+    from initlab import compare, memory  # noqa: PLC0415
+
+    def plan(device):
+        return compare.setup(compare.Options(
+            CONFIGS / "he_circles.yaml", ["zeros", "random", "he"], 4, None,
+            ["train.epochs=300", f"device={device}"]))
+
+    cpu = runner.execute(plan("cpu"), backend.get_backend("cpu"), threads=2)
+    gpu_plan = plan("gpu")
+    whole = runner.execute(gpu_plan, backend.get_backend("gpu"))
+    chunked = runner.execute(gpu_plan, backend.get_backend("gpu"),
+                             chunks=memory.plan_chunks(12, 1000, 5000))
+    assert memory.chunk_plan(gpu_plan, backend.get_backend("gpu")).budget > 0  # memGetInfo
+    for name, arr in cpu.weights_final.items():
+        np.testing.assert_allclose(whole.weights_final[name], arr, rtol=1e-7, atol=1e-9)
+        np.testing.assert_array_equal(chunked.weights_final[name], whole.weights_final[name])
+    np.testing.assert_array_equal(chunked.train_accuracy, whole.train_accuracy)
+    summaries = compare.summarize(whole, 0.9, 0.3)
+    assert summaries[0].train_accuracy_mean == 0.5 and summaries[0].n_seeds == 4
