@@ -7,8 +7,8 @@ Ratios are baseline time / initlab time, so > 1 means initlab is faster.
 - ``train_benchmark``: one model (E = 1) and 20 seeds, against the loop on one model.
 - ``compare_benchmark``: ``initlab compare --inits zeros,random,he --seeds 20`` (60 models, the
   whole compare pipeline: initial draws, statistics, training, accuracies) against the loop
-  training the same 60 models one after another, in float64 on one and on all threads, and in
-  float32. The loop's accuracies are checked against the batched run's.
+  training the same 60 models one after another, in float64 on one core and on all cores
+  (worker processes), and in float32. The loop's accuracies are checked against the batched run's.
 """
 
 from __future__ import annotations
@@ -90,7 +90,7 @@ def _loop_one_by_one(plan, iterations: int) -> np.ndarray:
 
 
 def compare_benchmark(console: Console, iterations: int, repeat: int,
-                      threads: int) -> dict[str, float]:
+                      n_workers: int) -> dict[str, float]:
     """Print and return best times (s): the loop over 60 models and the batched compare."""
     def plan_for(dtype: str):
         opts = compare.Options(CONFIG, COMPARE_INITS, BATCH_SEEDS, None,
@@ -99,17 +99,18 @@ def compare_benchmark(console: Console, iterations: int, repeat: int,
 
     plan64, plan32 = plan_for("float64"), plan_for("float32")
     backend = get_backend("cpu")
-    variants = {"float64, 1 thread": (plan64, 1), f"float64, {threads} threads": (plan64, threads),
-                f"float32, {threads} threads": (plan32, threads)}
+    variants = {"float64, 1 worker": (plan64, 1),
+                f"float64, {n_workers} workers": (plan64, n_workers),
+                f"float32, {n_workers} workers": (plan32, n_workers)}
     best = {"loop": np.inf} | {k: np.inf for k in variants}
     outcome: dict[str, np.ndarray] = {}
     for _ in range(repeat):
         t0 = time.perf_counter()
         outcome["loop"] = _loop_one_by_one(plan64, iterations)
         best["loop"] = min(best["loop"], time.perf_counter() - t0)
-        for name, (plan, n_threads) in variants.items():
+        for name, (plan, workers) in variants.items():
             t0 = time.perf_counter()
-            outcome[name] = runner.execute(plan, backend, threads=n_threads).train_accuracy
+            outcome[name] = runner.execute(plan, backend, n_workers=workers).train_accuracy
             best[name] = min(best[name], time.perf_counter() - t0)
     E, base = plan64.n_experiments, best["loop"]
     t = Table(title=f"compare --inits {','.join(COMPARE_INITS)} --seeds {BATCH_SEEDS} on "

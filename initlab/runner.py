@@ -72,28 +72,29 @@ def execute(plan: Plan, backend: Backend,
             on_log: Callable[[int, np.ndarray], None] | None = None,
             on_step: Callable[[int, int], None] | None = None,
             on_init_stats: Callable[[list[list[dict]]], None] | None = None, *,
-            threads: int = 1, chunks: memory.ChunkPlan | None = None) -> RunResult:
+            n_workers: int = 1, chunks: memory.ChunkPlan | None = None) -> RunResult:
     """Draw the initial weights, train every experiment together, and collect what to report.
 
     Experiments are trained ``chunks.size`` at a time (default: as many as fit in a quarter of
-    the free memory); ``threads`` CPU threads share each chunk. Neither changes the numbers.
+    the free memory); ``n_workers`` CPU worker processes share each chunk. Neither changes the
+    numbers.
     With several chunks, ``on_log`` is not called (the costs are in the history) and ``on_step``
     counts iterations over all chunks. A Ctrl-C keeps the chunks already finished (or the
     partial first chunk)."""
     chunks = chunks if chunks is not None else memory.chunk_plan(plan, backend)
     with single_threaded_blas(backend.xp):
-        return _execute_chunks(plan, backend, chunks, on_log, on_step, on_init_stats, threads)
+        return _execute_chunks(plan, backend, chunks, on_log, on_step, on_init_stats, n_workers)
 
 
 def _execute_chunks(plan: Plan, backend: Backend, chunks: memory.ChunkPlan,
                     on_log: Callable[[int, np.ndarray], None] | None,
                     on_step: Callable[[int, int], None] | None,
                     on_init_stats: Callable[[list[list[dict]]], None] | None,
-                    threads: int) -> RunResult:
+                    n_workers: int) -> RunResult:
     bounds = chunks.bounds()
     if len(bounds) == 1:
         return _execute_chunk(plan, backend, 0, plan.n_experiments, on_log, on_step,
-                              on_init_stats, threads)
+                              on_init_stats, n_workers)
     if on_init_stats is not None:
         on_init_stats([rec for a, b in bounds for rec in _init_stats(plan, backend, a, b)])
     parts: list[RunResult] = []
@@ -101,7 +102,7 @@ def _execute_chunks(plan: Plan, backend: Backend, chunks: memory.ChunkPlan,
     for k, (a, b) in enumerate(bounds):
         step = None if on_step is None else (
             lambda done, total, k=k: on_step(k * total + done, len(bounds) * total))
-        part = _execute_chunk(plan, backend, a, b, None, step, None, threads)
+        part = _execute_chunk(plan, backend, a, b, None, step, None, n_workers)
         if part.history.interrupted and parts:
             parts[-1].history.interrupted = True
             break
@@ -136,7 +137,7 @@ def _execute_chunk(plan: Plan, backend: Backend, start: int, stop: int,
                    on_log: Callable[[int, np.ndarray], None] | None,
                    on_step: Callable[[int, int], None] | None,
                    on_init_stats: Callable[[list[list[dict]]], None] | None,
-                   threads: int) -> RunResult:
+                   n_workers: int) -> RunResult:
     """One batched training of experiments [start, stop)."""
     xp, cfg, data = backend.xp, plan.config, plan.dataset
     X, Y, Xt, Yt = _device_data(plan, backend)
@@ -146,7 +147,7 @@ def _execute_chunk(plan: Plan, backend: Backend, start: int, stop: int,
     if on_init_stats is not None:
         on_init_stats(layers_init)
     history = train.fit(xp, plan.net, p, X, Y, cfg.train, on_log=on_log, on_step=on_step,
-                        threads=threads if backend.name == "cpu" else 1)
+                        n_workers=n_workers)
     layers_final = stats.layer_stats(xp, plan.net, p, X, Y)
     part = replace(plan, members=plan.members[start:stop]) if (start, stop) != (
         0, plan.n_experiments) else plan

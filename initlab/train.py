@@ -6,28 +6,26 @@ which the cost never came back to a finite value. The cost itself is computed at
 (for bce it costs more than a forward pass); its finiteness is checked every iteration through
 the loss's cheap witness (``Loss.witness``).
 
-On the CPU the experiment axis can be split into contiguous shards trained by parallel threads
-(NumPy releases the GIL inside its kernels). Each shard owns its parameters, gradients,
-optimizer state and workspaces, and computes every experiment exactly as a single shard would,
-so results do not depend on the number of threads. Shards advance in lock-step segments; the
-log costs are gathered between segments.
+On the CPU the experiment axis can be split into contiguous shards trained by parallel worker
+processes (``initlab.workers``). Each shard owns its parameters, gradients, optimizer state and
+workspaces, and computes every experiment exactly as a single shard would (BLAS runs
+single-threaded), so results do not depend on the number of workers. Shards advance in lock-step
+segments; the log costs are gathered between segments.
 """
 
 from __future__ import annotations
 
-import contextlib
 from collections.abc import Callable, Iterator
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
-from initlab import nn, optimizers
+from initlab import nn, optimizers, workers
 from initlab.backend import single_threaded_blas, to_numpy
 from initlab.config import TrainSection
 
-MIN_SHARD_ELEMENTS = 1 << 16  # a thread's shard holds at least this many activations per step
+MIN_SHARD_ELEMENTS = 1 << 16  # a worker's shard holds at least this many activations per step
 MAX_SEGMENT = 64  # iterations between gathers: bounds the wait after Ctrl-C
 
 
@@ -58,28 +56,30 @@ def full_cost(xp: Any, net: nn.Network, p: nn.ParamStore, X: Any, Y: Any) -> Any
     return nn.cost(net, xp, nn.forward_fresh(xp, net, p, X), Y)
 
 
-def shard_bounds(net: nn.Network, n_exp: int, batch: int, threads: int) -> list[tuple[int, int]]:
-    """Contiguous experiment ranges [(start, stop), …], one per thread, each large enough
-    (≥ MIN_SHARD_ELEMENTS activations per step) to outweigh its Python overhead."""
+def shard_bounds(net: nn.Network, n_exp: int, batch: int, n_workers: int) -> list[tuple[int, int]]:
+    """Contiguous experiment ranges [(start, stop), …], one per worker, each large enough
+    (≥ MIN_SHARD_ELEMENTS activations per step) to outweigh a worker's overhead."""
     per_exp = sum(net.layers[1:]) * batch
-    k = max(1, min(threads, n_exp, (n_exp * per_exp) // MIN_SHARD_ELEMENTS))
+    k = max(1, min(n_workers, n_exp, (n_exp * per_exp) // MIN_SHARD_ELEMENTS))
     edges = [round(i * n_exp / k) for i in range(k + 1)]
     return list(zip(edges[:-1], edges[1:], strict=True))
 
 
 def fit(xp: Any, net: nn.Network, p: nn.ParamStore, X: Any, Y: Any, train: TrainSection,
         on_log: Callable[[int, np.ndarray], None] | None = None,
-        on_step: Callable[[int, int], None] | None = None, threads: int = 1) -> History:
+        on_step: Callable[[int, int], None] | None = None, n_workers: int = 1) -> History:
     """Train all experiments in ``p`` for ``train.epochs`` epochs; Ctrl-C ends it cleanly.
 
     The cost logged at iteration i is the training cost before the i-th update (as the seeds log
-    it); the last point of the curve is the cost of the final parameters. ``threads`` > 1 splits
-    the experiments across that many CPU threads (see ``shard_bounds``); the numbers are the same.
+    it); the last point of the curve is the cost of the final parameters. ``n_workers`` > 1 splits
+    the experiments across that many CPU worker processes (see ``shard_bounds``; NumPy on Linux
+    only); the numbers are the same.
     """
     m = X.shape[-1]
     total = train.epochs * iterations_per_epoch(m, train.batch_size)
     batch = m if train.batch_size is None else min(m, train.batch_size)
-    bounds = shard_bounds(net, p.n_exp, batch, threads)
+    parallel = xp is np and workers.parallel_available()
+    bounds = shard_bounds(net, p.n_exp, batch, n_workers if parallel else 1)
     own = len(bounds) > 1  # shards need their own contiguous parameter buffers
     shards = [_Shard(xp, net, p.take(a, b) if own else p, X, Y, train) for a, b in bounds]
     hist = History(planned_iterations=total)
@@ -93,21 +93,25 @@ def fit(xp: Any, net: nn.Network, p: nn.ParamStore, X: Any, Y: Any, train: Train
             if on_log is not None:
                 on_log(it, host)
 
-    with single_threaded_blas(xp), _pool(len(shards) if own else 0) as pool:
+    with single_threaded_blas(xp):
+        team = workers.Forked(shards) if own else workers.Inline(shards[0])
         try:
-            for start in range(0, total, segment):
-                stop = min(total, start + segment)
-                _advance(shards, start, stop, pool)
+            try:
+                for start in range(0, total, segment):
+                    stop = min(total, start + segment)
+                    team.advance(start, stop)
+                    gather_logs()
+                    hist.n_iterations = stop
+                    if on_step is not None:
+                        on_step(stop, total)
+            except KeyboardInterrupt:
+                hist.interrupted = True
+                team.collect()  # workers finish the segment in flight
                 gather_logs()
-                hist.n_iterations = stop
-                if on_step is not None:
-                    on_step(stop, total)
-        except KeyboardInterrupt:
-            hist.interrupted = True
-            if pool is not None:  # let the shards finish the segment in flight
-                pool.shutdown(wait=True)
-            gather_logs()
-            hist.n_iterations = min(s.done for s in shards)
+                hist.n_iterations = min(s.done for s in shards)
+            team.finish(hist.n_iterations)
+        finally:
+            team.close()
     if own:
         for (a, _), s in zip(bounds, shards, strict=True):
             p.put(a, s.p)
@@ -119,24 +123,9 @@ def fit(xp: Any, net: nn.Network, p: nn.ParamStore, X: Any, Y: Any, train: Train
         hist.log_costs.append(host_final)
         if on_log is not None:
             on_log(hist.n_iterations, host_final)
-    last_finite = np.concatenate([s.divergence.last_finite(hist.n_iterations) for s in shards])
+    last_finite = np.concatenate([s.last_finite for s in shards])
     hist.diverged_at = np.where(np.isfinite(host_final), -1, last_finite + 1).astype(np.int64)
     return hist
-
-
-def _pool(workers: int) -> contextlib.AbstractContextManager:
-    """A thread pool of ``workers`` threads, or a context yielding None for inline work."""
-    return ThreadPoolExecutor(workers) if workers else contextlib.nullcontext()
-
-
-def _advance(shards: list[_Shard], start: int, stop: int, pool: ThreadPoolExecutor | None) -> None:
-    """Run iterations [start, stop) on every shard: inline for one, else one thread each."""
-    if pool is None:
-        shards[0].run(start, stop)
-        return
-    futures = [pool.submit(s.run, start, stop) for s in shards]
-    for f in futures:
-        f.result()
 
 
 class _Shard:
@@ -150,8 +139,9 @@ class _Shard:
         self.opt = optimizers.make(xp, p.flat, train)
         self.divergence = DivergenceTracker(xp, p.n_exp, p.flat.dtype)
         self.steps = _batches(xp, net, p, X, Y, train)
-        self.costs: dict[int, Any] = {}  # log iteration → (E_shard,) cost on the device
+        self.costs: dict[int, np.ndarray] = {}  # log iteration → (E_shard,) cost, on the host
         self.done = 0
+        self.last_finite: np.ndarray | None = None  # set when the training finishes
 
     def run(self, start: int, stop: int) -> None:
         xp, net, p, log_every = self.xp, self.net, self.p, self.train.log_every
@@ -161,8 +151,8 @@ class _Shard:
                 nn.forward(xp, net, p, None, ws)
                 net.loss.witness(xp, ws.z[-1], ws.a[-1], Yb, out=self.divergence.slot(it))
                 if it % log_every == 0:
-                    self.costs[it] = (nn.cost(net, xp, ws, Yb) if full
-                                      else full_cost(xp, net, p, self.X, self.Y))
+                    self.costs[it] = to_numpy(nn.cost(net, xp, ws, Yb) if full
+                                              else full_cost(xp, net, p, self.X, self.Y))
                 nn.backward(xp, net, p, Yb, ws, self.grads)
                 self.opt.step(p.flat, self.grads.flat)
                 self.done = it + 1

@@ -1,5 +1,5 @@
 """`initlab compare` in process: inits × seeds on one axis, summaries, exactness against `run`,
-independence from threads and memory chunks, divergence, memory planning."""
+independence from worker processes and memory chunks, divergence, memory planning."""
 
 from __future__ import annotations
 
@@ -27,7 +27,7 @@ def plan_for(inits, seeds=None, seed_list=None, overrides=(), config=HE):
 def coursera20():
     """The Coursera circles experiment, zeros/random/he × 20 seeds, full 15 000 iterations."""
     plan = plan_for(["zeros", "random", "he"], seeds=20)
-    result = runner.execute(plan, CPU, threads=2)
+    result = runner.execute(plan, CPU, n_workers=2)
     return result, compare.summarize(result, 0.9, 0.3)
 
 
@@ -138,16 +138,16 @@ def _same(a, b):
     assert a.history.log_iterations == b.history.log_iterations
 
 
-def test_threads_and_memory_chunks_do_not_change_a_number(short_nine, monkeypatch):
-    one = runner.execute(short_nine, CPU, threads=1)
+def test_workers_and_memory_chunks_do_not_change_a_number(short_nine, monkeypatch):
+    one = runner.execute(short_nine, CPU, n_workers=1)
     monkeypatch.setattr(train, "MIN_SHARD_ELEMENTS", 1)  # force 3 shards for 9 experiments
     assert len(train.shard_bounds(short_nine.net, 9, 300, 3)) == 3
-    threaded = runner.execute(short_nine, CPU, threads=3)
+    forked = runner.execute(short_nine, CPU, n_workers=3)
     chunks = memory.plan_chunks(9, per_experiment=1000, budget=4000)  # 4 + 4 + 1
     assert chunks.size == 4 and chunks.count == 3
-    chunked = runner.execute(short_nine, CPU, threads=2, chunks=chunks)
+    chunked = runner.execute(short_nine, CPU, n_workers=2, chunks=chunks)
     assert [m for m in chunked.plan.members] == short_nine.members
-    _same(one, threaded)
+    _same(one, forked)
     _same(one, chunked)
 
 

@@ -115,7 +115,7 @@ def test_dry_run_states_the_chunking_of_a_huge_comparison(tmp_path):
 
 def test_ctrl_c_keeps_what_finished(tmp_path):
     proc = subprocess.Popen([INITLAB, "compare", "--inits", "zeros,he", "--seeds", "20",
-                             "--threads", "2", "--set", "train.epochs=10000000", "--out", "OUT"],
+                             "--workers", "2", "--set", "train.epochs=10000000", "--out", "OUT"],
                             cwd=tmp_path, env=ENV, stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE, text=True)
     try:

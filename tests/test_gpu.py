@@ -73,7 +73,7 @@ def test_gpu_compare_matches_cpu_and_ignores_chunking():
             CONFIGS / "he_circles.yaml", ["zeros", "he", "xavier"], 4, None,  # no random×10
             ["train.epochs=300", f"device={device}"]))
 
-    cpu = runner.execute(plan("cpu"), backend.get_backend("cpu"), threads=2)
+    cpu = runner.execute(plan("cpu"), backend.get_backend("cpu"), n_workers=2)
     gpu_plan = plan("gpu")
     whole = runner.execute(gpu_plan, backend.get_backend("gpu"))
     chunked = runner.execute(gpu_plan, backend.get_backend("gpu"),
@@ -85,3 +85,48 @@ def test_gpu_compare_matches_cpu_and_ignores_chunking():
     np.testing.assert_array_equal(chunked.train_accuracy, whole.train_accuracy)
     summaries = compare.summarize(whole, 0.9, 0.3)
     assert summaries[0].train_accuracy_mean == 0.5 and summaries[0].n_seeds == 4
+
+
+@gpu
+def test_gpu_rng_bench_rows_and_their_normals():
+    from initlab import rngbench  # noqa: PLC0415
+
+    n = 1_000_000
+    methods = rngbench.gpu_methods(n, threads=2)
+    rows = rngbench.generator_rows(methods, repeat=1)
+    (fill,) = [r for r in rows if r["distribution"] == "fill"]
+    names = {r["method"] for r in rows}
+    assert {"cupy.random.standard_normal", "cupy.random.uniform"} <= names
+    assert any(name.startswith("cupy Generator(") for name in names)
+    assert any(name.startswith("host fast fill") for name in names)
+    for r in rows:
+        assert set(rngbench.KEYS) <= set(r)
+        assert r["device"] == "gpu"
+        assert r["ns_per_entry"] > 0 and r["gb_per_s"] > 0 and r["bandwidth_share"] > 0
+        assert r["bandwidth_share"] == pytest.approx(r["gb_per_s"] / fill["gb_per_s"])
+    for m in methods:
+        if m.distribution == "fill":
+            continue
+        x = backend.to_numpy(m.run())
+        assert x.shape == (n,) and x.dtype == np.dtype(m.dtype), m.method
+        x = x.astype(np.float64)
+        if m.distribution == "normal":  # 5 standard errors of the mean and of the sd
+            assert abs(x.mean()) < 5 / np.sqrt(n), m.method
+            assert abs(x.std() - 1) < 5 / np.sqrt(2 * n), m.method
+        else:
+            assert x.min() >= 0 and x.max() < 1, m.method
+            assert abs(x.mean() - 0.5) < 5 * np.sqrt(1 / 12 / n), m.method
+
+
+@gpu
+def test_gpu_rng_bench_network_rows():
+    from initlab import rngbench  # noqa: PLC0415
+
+    for m in rngbench.gpu_network_methods(threads=2):
+        arrays = m.run()
+        assert [tuple(a.shape) for a in arrays] == list(rngbench.NETWORK_SHAPES), m.method
+        assert all(a.dtype == np.float32 for a in arrays), m.method
+    rows = rngbench.run("gpu", size=1_000_000, repeat=1, threads=2)
+    net = [r for r in rows if r["table"] == "network" and r["device"] == "gpu"]
+    assert any(r["method"].startswith("cupy Generator(") for r in net)
+    assert all(r["entries"] == rngbench.NETWORK_ENTRIES and r["seconds"] > 0 for r in net)
