@@ -51,9 +51,9 @@ SET_OPTION = typer.Option([], "--set", help=SET_HELP, show_default=False)
 DEVICE_OPTION = typer.Option(None, "--device", show_default=False,
                              help="cpu | gpu | auto (auto: the GPU when CuPy sees one). Overrides "
                                   "the file's `device`.")
-THREADS_OPTION = typer.Option(None, "--threads", min=1, show_default=False,
-                              help="CPU threads sharing the experiments (default: all cores). "
-                                   "The numbers do not depend on it.")
+WORKERS_OPTION = typer.Option(None, "--workers", min=1, show_default=False,
+                              help="CPU worker processes sharing the experiments (default: one "
+                                   "per core). The numbers do not depend on it.")
 
 
 RUN_HELP = (
@@ -75,7 +75,7 @@ def run(
                                      help="Train N seeds (seed, seed+1, …) as N slices of one "
                                           "batched training."),
     device: str | None = DEVICE_OPTION,
-    threads: int | None = THREADS_OPTION,
+    n_workers: int | None = WORKERS_OPTION,
     out: Path | None = typer.Option(None, "--out", show_default=False,
                                     help="Write the run folder here instead of "
                                          "results/<timestamp>-<name>/."),
@@ -97,7 +97,7 @@ def run(
         console.print(f"dry run: {plan.n_experiments} experiment(s), "
                       f"{cfg.train.epochs} epochs; nothing trained or written")
         return
-    result = _train_with_progress(plan, backend, show, threads=threads or default_threads())
+    result = _train_with_progress(plan, backend, show, n_workers=n_workers or default_threads())
     folder = root if out is not None else results.new_run_dir(root, cfg.name)
     folder.mkdir(parents=True, exist_ok=True)
     results.save_run(folder, result, config_mod.dump(cfg),
@@ -241,7 +241,7 @@ def compare(
                                            "cost first falls below this."),
     overrides: list[str] = SET_OPTION,
     device: str | None = DEVICE_OPTION,
-    threads: int | None = THREADS_OPTION,
+    n_workers: int | None = WORKERS_OPTION,
     max_memory: str | None = typer.Option(None, "--max-memory", show_default=False,
                                           help="Memory for the batched arrays, e.g. 2GB (default: "
                                                "a quarter of what is free). Experiments that do "
@@ -265,13 +265,13 @@ def compare(
     root = out if out is not None else Path("results")
     results.check_writable(root, "--out" if out is not None else "results folder")
     report.header(console, plan, backend.label)
-    n_threads = threads or default_threads()
+    n_workers = n_workers or default_threads()
     console.print(f"batching: {chunks.describe()}; "
-                  f"{n_threads if backend.name == 'cpu' else 1} thread(s)", markup=False)
+                  f"{n_workers if backend.name == 'cpu' else 1} worker(s) at most", markup=False)
     if dry_run:
         console.print(f"dry run: {plan.n_experiments} experiment(s), nothing trained or written")
         return
-    result = _train_with_progress(plan, backend, console, log_costs=False, threads=n_threads,
+    result = _train_with_progress(plan, backend, console, log_costs=False, n_workers=n_workers,
                                   chunks=chunks)
     summaries = compare_mod.summarize(result, success, target_cost)
     best = compare_mod.seedstats.best(summaries)
@@ -319,9 +319,9 @@ def bench_train(
     compare_iterations: int = typer.Option(1000, "--compare-iterations", min=1,
                                            help="Iterations for the 60-model compare benchmark."),
     repeat: int = typer.Option(3, "--repeat", min=1, help="Timed repetitions (best is kept)."),
-    threads: int | None = typer.Option(None, "--threads", min=1, show_default=False,
-                                       help="Threads for the multi-threaded rows (default: all "
-                                            "cores)."),
+    n_workers: int | None = typer.Option(None, "--workers", min=1, show_default=False,
+                                         help="Worker processes for the parallel rows (default: "
+                                              "one per core)."),
 ) -> None:
     """Time the batched engine against the notebook-style NumPy loop on he_circles: one model
     (E = 1) and 20 seeds, then `compare --inits zeros,random,he --seeds 20` (60 models) against
@@ -329,7 +329,78 @@ def bench_train(
     from initlab import bench  # noqa: PLC0415
 
     bench.train_benchmark(console, iterations, repeat)
-    bench.compare_benchmark(console, compare_iterations, repeat, threads or default_threads())
+    bench.compare_benchmark(console, compare_iterations, repeat, n_workers or default_threads())
+
+
+BENCH_RNG_HELP = (
+    "What does drawing initial weights cost? Times each generator per entry: ns per entry, GB/s "
+    "written, and the share of this machine's write bandwidth, measured in the same run by "
+    "filling a preallocated array of the same size (the physical limit). Rows, for normal and "
+    "uniform × float32 and float64: a pure-Python per-element loop (the article's baseline, "
+    "timed on 50,000 entries only), NumPy Box–Muller written naively, numpy Generator with "
+    "PCG64 / Philox / SFC64 / MT19937, default_rng() on one thread (the baseline of the "
+    "'× vs default_rng' column) and initlab's fast fill (the rng: numpy stream) on 1 thread and "
+    "on --threads; --device gpu adds CuPy's generators and host fill + copy to the GPU.\n\n"
+    "A second table initializes the article's 10000→5000→1000→10 network end to end (weights "
+    "only: 55,010,000 float32 Gaussian entries, 220 MB, allocated and filled) with each method, "
+    "beside the article's 14.3 s (JVM loop) and 209 ms (MKL). Goals: the fast fill under 150 ms "
+    "and at least 4× default_rng on one thread; on the GPU, more than half the card's write "
+    "bandwidth.\n\n"
+    "--json prints JSON Lines instead of tables: one object per row with method, device, "
+    "distribution, dtype, ns_per_entry, gb_per_s, bandwidth_share (plus table, entries, seconds, "
+    "threads, note, speedup). Example: initlab bench-rng --device all --size 1e7 --repeat 7 "
+    "--json")
+
+
+def _bench_rng_size(text: str) -> int:
+    import math  # noqa: PLC0415
+
+    from initlab.rngbench import MAX_SIZE, MIN_SIZE  # noqa: PLC0415
+
+    try:
+        value = float(text)
+    except ValueError:
+        value = math.nan
+    if not math.isfinite(value) or value != int(value) or not MIN_SIZE <= value <= MAX_SIZE:
+        raise InitlabError(f"--size must be a whole number of entries from {MIN_SIZE:.0e} to "
+                           f"{MAX_SIZE:.0e} (e.g. 1e7), got {text!r}")
+    return int(value)
+
+
+@app.command("bench-rng", help=BENCH_RNG_HELP)
+def bench_rng(
+    device: str = typer.Option("cpu", "--device", help="cpu | gpu (CuPy) | all."),
+    size: str = typer.Option("1e7", "--size", help="Entries per generator measurement "
+                                                   "(1e5 … 2e8; 1e7 style accepted)."),
+    repeat: int = typer.Option(3, "--repeat", min=1, help="Timed rounds; the best is kept."),
+    threads: int | None = typer.Option(None, "--threads", min=1, show_default=False,
+                                       help="Threads for the fast fill's multi-threaded rows "
+                                            "(default: all cores)."),
+    network: bool = typer.Option(True, "--network/--no-network",
+                                 help="Also time the article's network end to end."),
+    as_json: bool = typer.Option(False, "--json", help="JSON Lines on stdout, no tables."),
+) -> None:
+    """The `bench-rng` command (help text: BENCH_RNG_HELP)."""
+    import json  # noqa: PLC0415
+
+    from initlab import rngbench  # noqa: PLC0415
+
+    if device not in ("cpu", "gpu", "all"):
+        raise InitlabError(f"unknown --device {device!r}; valid: cpu, gpu, all")
+    n = _bench_rng_size(size)
+    threads = threads or default_threads()
+    rows = rngbench.run(device, n, repeat, threads, network)
+    if as_json:
+        for row in rows:
+            print(json.dumps(row))
+        return
+    bandwidth = ", ".join(f"{r['device']} {r['gb_per_s']:.1f} GB/s" for r in rows
+                          if r["table"] == "generators" and r["distribution"] == "fill")
+    report.rng_generator_table(console, rows, f"Generators: {n:,} entries each, best of {repeat}; "
+                                              f"write bandwidth {bandwidth}")
+    report.rng_network_table(console, rows, "The article's network 10000→5000→1000→10: "
+                                            f"{rngbench.NETWORK_ENTRIES:,} float32 Gaussian "
+                                            f"weights, allocated and filled, best of {repeat}")
 
 
 def main() -> None:

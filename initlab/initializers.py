@@ -5,9 +5,10 @@ Layout: a weight matrix has shape ``(n_out, n_in)`` like PyTorch's ``Linear``, s
 the same registry with ``fan_in = fan_out = shape[0]``. Shapes with more than two axes
 ``(n_out, n_in, *kernel)`` multiply both fans by the kernel size, as PyTorch does.
 
-Every sampler draws float64 from the caller's ``numpy.random.Generator`` or legacy
-``RandomState``; the normal family draws ``rng.standard_normal(shape)`` once and scales it, so a
-legacy ``RandomState`` reproduces the classic ``randn(n_out, n_in) * std`` notebooks bit for bit.
+Every sampler draws float64 from the caller's stream: an ``initlab.fastrng.FastStream`` (what
+``rng: numpy`` uses), a ``numpy.random.Generator`` or a legacy ``RandomState``; the normal family
+draws ``rng.standard_normal(shape)`` once and scales it, so a legacy ``RandomState`` reproduces
+the classic ``randn(n_out, n_in) * std`` notebooks bit for bit.
 """
 
 from __future__ import annotations
@@ -22,8 +23,9 @@ from dataclasses import dataclass
 import numpy as np
 
 from initlab.errors import InitlabError
+from initlab.fastrng import FastStream
 
-Rng = np.random.Generator | np.random.RandomState
+Rng = FastStream | np.random.Generator | np.random.RandomState
 
 # Squared gains are the exact source of truth (relu: 2.0, so he_normal == randn * sqrt(2./n_in)).
 _GAIN_SQUARED = {"linear": 1.0, "identity": 1.0, "sigmoid": 1.0, "softmax": 1.0, "gelu": 1.0,

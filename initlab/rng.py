@@ -2,9 +2,11 @@
 
 - ``legacy``: one ``numpy.random.RandomState(seed)``; tensors are drawn in the order W1, b1, W2,
   b2, … (a constant initializer draws nothing), exactly as the Coursera notebook draws them.
-- ``numpy``: ``numpy.random.Generator(PCG64)`` streams from ``SeedSequence(seed).spawn(2·L)``,
-  one independent stream per weight and per bias tensor, so a tensor's values depend only on the
-  seed and its position, not on the sizes of the other layers.
+- ``numpy``: ``initlab.fastrng.FastStream`` streams from ``SeedSequence(seed).spawn(2·L)``, one
+  independent stream per weight and per bias tensor, so a tensor's values depend only on the seed
+  and its position, not on the sizes of the other layers. A FastStream fills large tensors on all
+  cores (SFC64 blocks; float64 normals by NumPy's ziggurat, float32 by Box–Muller) and gives the
+  same values whatever the thread count; see ``fastrng`` for the layout and the float32 tail limit.
 
 An experiment's streams depend on its seed alone: initializers compared under the same seed draw
 from the same underlying numbers (common random numbers), and slice ``seed = s`` of a batched run
@@ -15,7 +17,9 @@ from __future__ import annotations
 
 import numpy as np
 
-Rng = np.random.Generator | np.random.RandomState
+from initlab.fastrng import FastStream
+
+Rng = FastStream | np.random.Generator | np.random.RandomState
 
 
 def layer_streams(seed: int, kind: str, n_layers: int) -> list[tuple[Rng, Rng]]:
@@ -24,5 +28,5 @@ def layer_streams(seed: int, kind: str, n_layers: int) -> list[tuple[Rng, Rng]]:
         rs = np.random.RandomState(seed)
         return [(rs, rs)] * n_layers
     children = np.random.SeedSequence(seed).spawn(2 * n_layers)
-    gens = [np.random.Generator(np.random.PCG64(c)) for c in children]
+    gens = [FastStream(c) for c in children]
     return [(gens[2 * l], gens[2 * l + 1]) for l in range(n_layers)]

@@ -26,7 +26,7 @@ from initlab.backend import single_threaded_blas, to_numpy
 from initlab.config import TrainSection
 
 MIN_SHARD_ELEMENTS = 1 << 16  # a worker's shard holds at least this many activations per step
-MAX_SEGMENT = 64  # iterations between gathers: bounds the wait after Ctrl-C
+SEGMENT = 64  # iterations between gathers (and worker syncs): bounds the wait after Ctrl-C
 
 
 @dataclass
@@ -83,7 +83,6 @@ def fit(xp: Any, net: nn.Network, p: nn.ParamStore, X: Any, Y: Any, train: Train
     own = len(bounds) > 1  # shards need their own contiguous parameter buffers
     shards = [_Shard(xp, net, p.take(a, b) if own else p, X, Y, train) for a, b in bounds]
     hist = History(planned_iterations=total)
-    segment = max(1, min(total // 200, MAX_SEGMENT))
 
     def gather_logs() -> None:
         for it in sorted(shards[0].costs):
@@ -97,8 +96,8 @@ def fit(xp: Any, net: nn.Network, p: nn.ParamStore, X: Any, Y: Any, train: Train
         team = workers.Forked(shards) if own else workers.Inline(shards[0])
         try:
             try:
-                for start in range(0, total, segment):
-                    stop = min(total, start + segment)
+                for start in range(0, total, SEGMENT):
+                    stop = min(total, start + SEGMENT)
                     team.advance(start, stop)
                     gather_logs()
                     hist.n_iterations = stop

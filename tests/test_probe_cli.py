@@ -19,8 +19,12 @@ def call(tmp_path: Path, *args: str) -> subprocess.CompletedProcess:
 
 
 def test_probe_config_reproduces_cs231n_and_writes_probe_json(tmp_path):
+    # The published figures are one realization; averaged over 8 seeds the run estimates their
+    # expectation (seed-to-seed sd of lecun_normal layer 10 is ~0.6-0.8 %, and the published
+    # 0.230877 sits ~1.4 % above the mean, so a single seed falls outside 2 % for ~15-25 % of
+    # seeds whatever the stream).
     ran = call(tmp_path, "probe", str(REPO / "configs" / "deep_tanh_probe.yaml"),
-               "--histograms", "--jacobian", "--out", "OUT")
+               "--seeds", "8", "--histograms", "--jacobian", "--out", "OUT")
     assert ran.returncode == 0, ran.stderr
     assert "vanished" in ran.stdout and "saturated" in ran.stdout
     record = json.loads((tmp_path / "OUT" / "probe.json").read_text())
