@@ -10,6 +10,8 @@ import math
 from dataclasses import dataclass, field
 from typing import Any
 
+import numpy as np
+
 from initlab.backend import special
 from initlab.errors import InitlabError
 
@@ -50,9 +52,11 @@ def _linear(xp: Any, z: Any, out: Any, p: dict) -> Any:
 
 
 def _relu(xp: Any, z: Any, out: Any, p: dict) -> Any:
-    # max(z, 0) against a zeros array of the trailing (n, m) block rather than the scalar 0:
-    # NumPy then runs one contiguous SIMD loop per block, 3× faster into the strided ``out``
-    return xp.maximum(z, xp.zeros(z.shape[-2:], dtype=z.dtype), out=out)
+    # NumPy: max(z, 0) against a zeros array of the trailing (n, m) block rather than the scalar
+    # 0 runs one contiguous SIMD loop per block, 3× faster into the strided ``out``. CuPy needs no
+    # such help, and an allocation per call would cost it a kernel launch.
+    zero = np.zeros(z.shape[-2:], dtype=z.dtype) if xp is np else 0.0
+    return xp.maximum(z, zero, out=out)
 
 
 def _leaky_relu(xp: Any, z: Any, out: Any, p: dict) -> Any:

@@ -9,6 +9,7 @@ each an ordinary batched training; results do not depend on the chunking.
 
 from __future__ import annotations
 
+import math
 import os
 import re
 from dataclasses import dataclass
@@ -111,9 +112,8 @@ def parse_bytes(text: str, what: str = "--max-memory") -> int:
 
 
 def human_bytes(n: float) -> str:
-    """1536 → '1.5 KiB'."""
-    for unit in ("B", "KiB", "MiB", "GiB", "TiB"):
-        if n < 1024 or unit == "TiB":
-            return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
-        n /= 1024
-    raise AssertionError("unreachable")
+    """1536 → '1.5 KiB'; bytes below 1 KiB as whole numbers."""
+    if n < 1024:
+        return f"{n:.0f} B"
+    k = min(4, int(math.log(n, 1024)))
+    return f"{n / 1024**k:.1f} {('KiB', 'MiB', 'GiB', 'TiB')[k - 1]}"

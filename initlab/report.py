@@ -205,9 +205,8 @@ def init_side_by_side(console: Console, layers: list[list[dict]], labels: list[s
         t.add_column("init", no_wrap=True)
     t.add_column("layer", no_wrap=True)
     for i in inits if side_by_side else [None]:
-        for name in _GROUP:
-            head = f"{escape(i)}\n{name}" if i is not None and name == "a std" else (
-                f"\n{name}" if i is not None else name)
+        for k, name in enumerate(_GROUP):  # side by side: the init's name above its group
+            head = name if i is None else f"{escape(i) if k == 0 else ''}\n{name}"
             t.add_column(head, justify="right", no_wrap=True)
     depth = len(means[inits[0]])
     if side_by_side:
