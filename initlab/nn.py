@@ -4,6 +4,11 @@ Shapes: ``E`` experiments, layer sizes ``n_0 … n_L``, ``m`` samples (samples a
 ``W_l``: (E, n_l, n_{l-1}), ``b_l``: (E, n_l), ``X``: (n_0, m) shared by all experiments,
 ``z_l, a_l``: (E, n_l, m). One ``xp.matmul`` per layer serves all experiments. Parameters and
 gradients are views into one flat buffer each, so an optimizer step is a few whole-buffer ops.
+
+Every product is a stack of per-experiment GEMMs of one shape, never E matrices stacked into one
+tall GEMM: OpenBLAS picks its kernel (and summation order) by the matrix size, so a tall product's
+rows for experiment e would change in the last bit with E (seen with the AVX-512 kernels), and
+slice e of a batch would no longer equal experiment e alone.
 """
 
 from __future__ import annotations
@@ -130,17 +135,10 @@ def forward(xp: Any, net: Network, p: ParamStore, X: Any | None, ws: Workspace) 
     if X is not None:
         ws.load_inputs(X)
     for l, act in enumerate(net.activations):
-        if l == 0:  # shared inputs: one (E·n_1, n_0 + 1) @ (n_0 + 1, m) product for all E
-            xp.matmul(_rows(p.Wb[0]), ws.x, out=_rows(ws.z[0]))
-        else:
-            xp.matmul(p.Wb[l], ws.a_in[l - 1], out=ws.z[l])  # (E, n_l, m)
+        inputs = ws.x if l == 0 else ws.a_in[l - 1]  # (n_0 + 1, m) shared, or (E, n + 1, m)
+        xp.matmul(p.Wb[l], inputs, out=ws.z[l])  # (E, n_l, m): one GEMM per experiment
         act.forward(xp, ws.z[l], ws.a[l])
     return ws.a[-1]
-
-
-def _rows(a: Any) -> Any:
-    """(E, n, k) C-contiguous → (E·n, k) view: E matrices stacked as one."""
-    return a.reshape(-1, a.shape[-1])
 
 
 def forward_fresh(xp: Any, net: Network, p: ParamStore, X: Any) -> Workspace:
@@ -162,10 +160,10 @@ def backward(xp: Any, net: Network, p: ParamStore, Y: Any, ws: Workspace,
     last = net.depth - 1
     dz = net.loss.output_grad(xp, net.activations[last], ws.z[last], ws.a[last], Y, ws.d[last])
     for l in range(last, -1, -1):
-        if l == 0:  # shared inputs: [∂W_1 | ∂b_1] of all E as one (E·n_1, m) @ (m, n_0 + 1)
-            xp.matmul(_rows(dz), ws.xT, out=_rows(grads.Wb[0]))
+        inputsT = ws.xT if l == 0 else ws.a_inT[l - 1]
+        xp.matmul(dz, inputsT, out=grads.Wb[l])  # (E, n_l, n_{l-1} + 1): [∂W | ∂b]
+        if l == 0:
             break
-        xp.matmul(dz, ws.a_inT[l - 1], out=grads.Wb[l])  # (E, n_l, n_{l-1} + 1): [∂W | ∂b]
         if net.layers[l + 1] == 1:  # W_lᵀ δ_l is an outer product: a broadcast multiply
             da = xp.multiply(p.WT[l], dz, out=ws.d[l - 1])
         else:
