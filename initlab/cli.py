@@ -10,10 +10,14 @@ import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
-from initlab import config as config_mod
-from initlab import datasets, experiment, initializers, report, results, runner
-from initlab.backend import default_threads, get_backend
+from initlab.engine.backend import default_threads, get_backend
 from initlab.errors import InitlabError
+from initlab.experiments import config as config_mod
+from initlab.experiments import datasets, runner
+from initlab.experiments import plan as experiment
+from initlab.inits import laws as initializers
+from initlab.reporting import folder as results
+from initlab.reporting import tables as report
 
 try:  # typer up to 0.2x depends on click; newer releases vendor it as typer._click
     from click.exceptions import Abort as ClickAbort
@@ -173,7 +177,7 @@ def probe(
                                     help="Write probe.json here instead of results/<run>/."),
 ) -> None:
     """The `probe` command (help text: PROBE_HELP)."""
-    from initlab import probe as probe_mod  # noqa: PLC0415
+    from initlab.commands import probe as probe_mod  # noqa: PLC0415
 
     data = config_mod.read(config) if config is not None else {}
     given = {"depth": depth, "width": width, "activation": activation, "batch": batch,
@@ -253,8 +257,8 @@ def compare(
                                  help="Validate, show the plan and the chunking; train nothing."),
 ) -> None:
     """The `compare` command (help text: COMPARE_HELP)."""
-    from initlab import compare as compare_mod  # noqa: PLC0415
-    from initlab import memory  # noqa: PLC0415
+    from initlab.commands import compare as compare_mod  # noqa: PLC0415
+    from initlab.engine import memory  # noqa: PLC0415
 
     all_overrides = list(overrides) + ([f"device={device}"] if device is not None else [])
     opts = compare_mod.options(config, inits_, seeds, seed_list, all_overrides)
@@ -326,7 +330,7 @@ def bench_train(
     """Time the batched engine against the notebook-style NumPy loop on he_circles: one model
     (E = 1) and 20 seeds, then `compare --inits zeros,random,he --seeds 20` (60 models) against
     the loop training the same 60 models one at a time. Ratios > 1: initlab is faster."""
-    from initlab import bench  # noqa: PLC0415
+    from initlab.commands import bench_train as bench  # noqa: PLC0415
 
     bench.train_benchmark(console, iterations, repeat)
     bench.compare_benchmark(console, compare_iterations, repeat, n_workers or default_threads())
@@ -355,7 +359,7 @@ BENCH_RNG_HELP = (
 def _bench_rng_size(text: str) -> int:
     import math  # noqa: PLC0415
 
-    from initlab.rngbench import MAX_SIZE, MIN_SIZE  # noqa: PLC0415
+    from initlab.commands.bench_rng import MAX_SIZE, MIN_SIZE  # noqa: PLC0415
 
     try:
         value = float(text)
@@ -383,7 +387,7 @@ def bench_rng(
     """The `bench-rng` command (help text: BENCH_RNG_HELP)."""
     import json  # noqa: PLC0415
 
-    from initlab import rngbench  # noqa: PLC0415
+    from initlab.commands import bench_rng as rngbench  # noqa: PLC0415
 
     if device not in ("cpu", "gpu", "all"):
         raise InitlabError(f"unknown --device {device!r}; valid: cpu, gpu, all")

@@ -8,8 +8,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from initlab import config, experiment, reference, runner
-from initlab.backend import get_backend
+from initlab.commands import reference
+from initlab.engine.backend import get_backend
+from initlab.experiments import config, runner
+from initlab.experiments import plan as experiment
 
 CONFIGS = Path(__file__).resolve().parent.parent / "configs"
 SHORT = ["train.epochs=300", "train.log_every=100"]

@@ -17,7 +17,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from initlab import cli, rngbench
+from initlab import cli
+from initlab.commands import bench_rng as rngbench
 
 INITLAB = str(Path(sys.executable).parent / "initlab")
 NO_CUPY = "import sys; sys.modules['cupy'] = None; from initlab.cli import main; main()"

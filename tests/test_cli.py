@@ -32,11 +32,11 @@ import pytest
 import yaml
 from sklearn.datasets import make_circles
 
-from initlab import config as config_mod
-from initlab import results as results_mod
-from initlab.activations import ACTIVATION_NAMES
-from initlab.datasets import DATASET_NAMES
-from initlab.initializers import INITIALIZER_NAMES
+from initlab.engine.activations import ACTIVATION_NAMES
+from initlab.experiments import config as config_mod
+from initlab.experiments.datasets import DATASET_NAMES
+from initlab.inits.laws import INITIALIZER_NAMES
+from initlab.reporting import folder as results_mod
 
 REPO = Path(__file__).resolve().parents[1]
 HE = REPO / "configs" / "he_circles.yaml"

@@ -9,9 +9,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from initlab import compare, memory, results, runner, train
-from initlab.backend import get_backend
+from initlab.commands import compare
+from initlab.engine import memory, train
+from initlab.engine.backend import get_backend
 from initlab.errors import InitlabError
+from initlab.experiments import runner
+from initlab.reporting import folder as results
 
 CONFIGS = Path(__file__).resolve().parent.parent / "configs"
 HE = CONFIGS / "he_circles.yaml"

@@ -6,8 +6,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from initlab import config
 from initlab.errors import InitlabError
+from initlab.experiments import config
 
 CONFIGS = sorted((Path(__file__).resolve().parents[1] / "configs").glob("*.yaml"))
 

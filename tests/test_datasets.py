@@ -6,9 +6,9 @@ import numpy as np
 import pytest
 import sklearn.datasets as skd
 
-from initlab import datasets
-from initlab.datasets import DATASET_NAMES, Dataset, catalogue, make
 from initlab.errors import InitlabError
+from initlab.experiments import datasets
+from initlab.experiments.datasets import DATASET_NAMES, Dataset, catalogue, make
 
 BUILTIN = [n for n in DATASET_NAMES if n != "file"]
 SEEDED = {  # data set -> the params that seed it

@@ -16,9 +16,10 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from initlab import fastrng, initializers
-from initlab import rng as rngs
-from initlab.fastrng import BLOCK, CHUNK, FastStream
+from initlab.inits import fastrng
+from initlab.inits import laws as initializers
+from initlab.inits import streams as rngs
+from initlab.inits.fastrng import BLOCK, CHUNK, FastStream
 
 DTYPES = (np.float32, np.float64)
 N = 1_000_000

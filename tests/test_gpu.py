@@ -8,7 +8,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from initlab import backend, runner
+from initlab.engine import backend
+from initlab.experiments import runner
 
 CONFIGS = Path(__file__).resolve().parent.parent / "configs"
 
@@ -66,7 +67,8 @@ def test_gpu_runs_are_reproducible():
 
 @gpu
 def test_gpu_compare_matches_cpu_and_ignores_chunking():
-    from initlab import compare, memory  # noqa: PLC0415
+    from initlab.commands import compare  # noqa: PLC0415
+    from initlab.engine import memory  # noqa: PLC0415
 
     def plan(device):
         return compare.setup(compare.Options(
@@ -89,7 +91,7 @@ def test_gpu_compare_matches_cpu_and_ignores_chunking():
 
 @gpu
 def test_gpu_rng_bench_rows_and_their_normals():
-    from initlab import rngbench  # noqa: PLC0415
+    from initlab.commands import bench_rng as rngbench  # noqa: PLC0415
 
     n = 1_000_000
     methods = rngbench.gpu_methods(n, threads=2)
@@ -120,7 +122,7 @@ def test_gpu_rng_bench_rows_and_their_normals():
 
 @gpu
 def test_gpu_rng_bench_network_rows():
-    from initlab import rngbench  # noqa: PLC0415
+    from initlab.commands import bench_rng as rngbench  # noqa: PLC0415
 
     for m in rngbench.gpu_network_methods(threads=2):
         arrays = m.run()

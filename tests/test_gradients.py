@@ -7,7 +7,7 @@ import zlib
 import numpy as np
 import pytest
 
-from initlab import activations, losses, nn
+from initlab.engine import activations, losses, nn
 
 E = 3  # experiments, each with its own random weights
 H = 1e-6  # central-difference step

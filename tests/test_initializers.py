@@ -7,7 +7,7 @@ import pytest
 from scipy import stats
 
 from initlab.errors import InitlabError
-from initlab.initializers import (
+from initlab.inits.laws import (
     INITIALIZER_NAMES,
     catalogue,
     fans,

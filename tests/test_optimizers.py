@@ -6,8 +6,8 @@ import math
 import numpy as np
 import pytest
 
-from initlab import activations, losses, nn, optimizers, train
-from initlab.config import TrainSection
+from initlab.engine import activations, losses, nn, optimizers, train
+from initlab.experiments.config import TrainSection
 
 N = 37  # flat buffer length
 STEPS = 8

@@ -8,10 +8,13 @@ import numpy as np
 import pytest
 from scipy import integrate
 
-from initlab import activations, datasets, initializers, probe
-from initlab import rng as rngs
+from initlab.commands import probe
+from initlab.commands.probe import ProbeSpec
+from initlab.engine import activations
 from initlab.errors import InitlabError
-from initlab.probe import ProbeSpec
+from initlab.experiments import datasets
+from initlab.inits import laws as initializers
+from initlab.inits import streams as rngs
 
 # CS231n-style article (seed 003): 1000 N(0, 1) inputs of dimension 500, 10 tanh layers of 500
 # units, no bias, one unseeded draw. Published per-layer activation stds.

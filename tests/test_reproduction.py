@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from initlab import runner
+from initlab.experiments import runner
 
 CONFIGS = Path(__file__).resolve().parent.parent / "configs"
 

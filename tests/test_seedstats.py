@@ -7,8 +7,8 @@ import math
 import numpy as np
 import pytest
 
-from initlab import seedstats
-from initlab.seedstats import InitSummary, best, first_below, mean_ci95, verdict
+from initlab.commands import seedstats
+from initlab.commands.seedstats import InitSummary, best, first_below, mean_ci95, verdict
 
 T_975 = {3: 3.182446305, 4: 2.776445105, 19: 2.093024054}  # Student t, 0.975 quantile, by dof
 

@@ -5,7 +5,7 @@ import math
 import numpy as np
 import pytest
 
-from initlab import activations, losses, nn, stats
+from initlab.engine import activations, losses, nn, stats
 
 # ----------------------------------------------------------------------------- distinct_units
 

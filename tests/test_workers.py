@@ -9,8 +9,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from initlab import nn, runner, train, workers
-from initlab.experiment import initial_values
+from initlab.engine import nn, train, workers
+from initlab.experiments import runner
+from initlab.experiments.plan import initial_values
 
 HE = Path(__file__).resolve().parent.parent / "configs" / "he_circles.yaml"
 pytestmark = pytest.mark.skipif(not workers.parallel_available(),

@@ -9,9 +9,10 @@ from typing import Any
 
 import numpy as np
 
-from initlab import config, memory, nn, stats, train
-from initlab.backend import Backend, get_backend, single_threaded_blas, to_numpy
-from initlab.experiment import Plan, build, initial_values
+from initlab.engine import memory, nn, stats, train
+from initlab.engine.backend import Backend, get_backend, single_threaded_blas, to_numpy
+from initlab.experiments import config
+from initlab.experiments.plan import Plan, build, initial_values
 
 
 @dataclass

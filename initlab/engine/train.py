@@ -21,9 +21,9 @@ from typing import Any
 
 import numpy as np
 
-from initlab import nn, optimizers, workers
-from initlab.backend import single_threaded_blas, to_numpy
-from initlab.config import TrainSection
+from initlab.engine import nn, optimizers, workers
+from initlab.engine.backend import single_threaded_blas, to_numpy
+from initlab.experiments.config import TrainSection
 
 MIN_SHARD_ELEMENTS = 1 << 16  # a worker's shard holds at least this many activations per step
 SEGMENT = 64  # iterations between gathers (and worker syncs): bounds the wait after Ctrl-C

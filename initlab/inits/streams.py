@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from initlab.fastrng import FastStream
+from initlab.inits.fastrng import FastStream
 
 Rng = FastStream | np.random.Generator | np.random.RandomState
 

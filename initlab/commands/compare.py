@@ -12,11 +12,13 @@ from pathlib import Path
 
 import numpy as np
 
-from initlab import config, seedstats, train
+from initlab.commands import seedstats
+from initlab.engine import train
 from initlab.errors import InitlabError
-from initlab.experiment import Plan, build
+from initlab.experiments import config
+from initlab.experiments.plan import Plan, build
 
-DEFAULT_CONFIG = Path(__file__).resolve().parent.parent / "configs" / "he_circles.yaml"
+DEFAULT_CONFIG = Path(__file__).resolve().parents[2] / "configs" / "he_circles.yaml"
 DEFAULT_INITS = "zeros,random,he"
 CURVE_POINTS = 100  # compare logs the cost about this many times (the time-to-target grid)
 

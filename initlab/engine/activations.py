@@ -12,7 +12,7 @@ from typing import Any
 
 import numpy as np
 
-from initlab.backend import special
+from initlab.engine.backend import special
 from initlab.errors import InitlabError
 
 SELU_ALPHA = 1.6732632423543772
@@ -160,7 +160,7 @@ ACTIVATION_NAMES: tuple[str, ...] = tuple(_LAWS)
 
 def get(spec: str | dict[str, Any]) -> Activation:
     """``"tanh"`` or ``{"name": "leaky_relu", "slope": 0.2}`` → Activation (errors list names)."""
-    from initlab.config import suggest  # noqa: PLC0415  (config imports no numpy; no cycle)
+    from initlab.experiments.config import suggest  # noqa: PLC0415  (config imports no numpy; no cycle)
 
     if isinstance(spec, dict):
         params = dict(spec)

@@ -57,7 +57,7 @@ from typing import Any
 
 import numpy as np
 
-from initlab.backend import default_threads
+from initlab.engine.backend import default_threads
 
 BLOCK = 1 << 19          # entries per block: the unit of determinism, independent of threads
 CHUNK = 1 << 16          # entries per sub-chunk (float32 normals: 32768 pairs)

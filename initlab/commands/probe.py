@@ -29,12 +29,14 @@ from typing import Any
 
 import numpy as np
 
-from initlab import activations, datasets, initializers, losses
-from initlab import rng as rngs
-from initlab.activations import Activation
-from initlab.backend import to_numpy
+from initlab.engine import activations, losses
+from initlab.engine.activations import Activation
+from initlab.engine.backend import to_numpy
+from initlab.engine.stats import SATURATION_MARGIN
 from initlab.errors import InitlabError
-from initlab.stats import SATURATION_MARGIN
+from initlab.experiments import datasets
+from initlab.inits import laws as initializers
+from initlab.inits import streams as rngs
 
 HIST_BINS = 30
 VANISH_FACTOR = 1e-3  # a layer has vanished when its activation std < 1e-3 × the input std

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from initlab.activations import Activation
+from initlab.engine.activations import Activation
 from initlab.errors import InitlabError
 
 

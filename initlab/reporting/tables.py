@@ -10,7 +10,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from initlab.stats import mean_over_experiments
+from initlab.engine.stats import mean_over_experiments
 
 MAX_ROWS = 20  # experiments listed one per row before the final table summarises
 

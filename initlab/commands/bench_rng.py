@@ -33,9 +33,9 @@ from typing import Any
 
 import numpy as np
 
-from initlab.backend import default_threads, get_backend
+from initlab.engine.backend import default_threads, get_backend
 from initlab.errors import InitlabError
-from initlab.fastrng import FastStream
+from initlab.inits.fastrng import FastStream
 
 NETWORK = (10000, 5000, 1000, 10)
 NETWORK_SHAPES = tuple((NETWORK[i + 1], NETWORK[i]) for i in range(len(NETWORK) - 1))

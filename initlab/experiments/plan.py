@@ -13,10 +13,13 @@ from typing import Any
 
 import numpy as np
 
-from initlab import activations, datasets, initializers, losses, rng
-from initlab.config import Experiment
+from initlab.engine import activations, losses
+from initlab.engine.nn import Network
 from initlab.errors import InitlabError
-from initlab.nn import Network
+from initlab.experiments import datasets
+from initlab.experiments.config import Experiment
+from initlab.inits import laws as initializers
+from initlab.inits import streams as rng
 
 _TASK_LOSSES = {"binary": ("bce", "quadratic"), "multiclass": ("softmax_ce", "quadratic"),
                 "regression": ("quadratic",)}

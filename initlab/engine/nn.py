@@ -18,8 +18,8 @@ from typing import Any
 
 import numpy as np
 
-from initlab.activations import Activation
-from initlab.losses import Loss
+from initlab.engine.activations import Activation
+from initlab.engine.losses import Loss
 
 
 @dataclass(frozen=True)
@@ -97,7 +97,7 @@ class ParamStore:
 
     def to_host(self) -> dict[str, np.ndarray]:
         """Host copies (never views of the live parameters), keyed W1, b1, …, E first."""
-        from initlab.backend import to_numpy  # noqa: PLC0415
+        from initlab.engine.backend import to_numpy  # noqa: PLC0415
 
         return {n: np.array(to_numpy(v), order="C", copy=True)
                 for n, v in zip(self.names(), self.arrays(), strict=True)}

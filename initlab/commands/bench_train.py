@@ -20,9 +20,11 @@ import numpy as np
 from rich.console import Console
 from rich.table import Table
 
-from initlab import compare, nn, reference, runner, train
-from initlab.backend import get_backend
-from initlab.experiment import initial_values
+from initlab.commands import compare, reference
+from initlab.engine import nn, train
+from initlab.engine.backend import get_backend
+from initlab.experiments import runner
+from initlab.experiments.plan import initial_values
 
 CONFIG = compare.DEFAULT_CONFIG
 BATCH_SEEDS = 20

@@ -7,8 +7,8 @@ from typing import Any
 
 import numpy as np
 
-from initlab import nn
-from initlab.backend import to_numpy
+from initlab.engine import nn
+from initlab.engine.backend import to_numpy
 
 SATURATION_MARGIN = 0.01  # a unit is saturated when within 0.01 of a bound of tanh/sigmoid
 SYMMETRY_TOL = 1e-12  # units whose incoming weights (and bias) agree within this count as one

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from initlab.errors import InitlabError
-from initlab.fastrng import FastStream
+from initlab.inits.fastrng import FastStream
 
 Rng = FastStream | np.random.Generator | np.random.RandomState
 
