@@ -1,31 +1,26 @@
-"""The ``initlab`` command line: parse, delegate, render. One path from error to exit code:
-bad input → one line on stderr and exit 2; Ctrl-C → what finished is saved, exit 130."""
+"""The ``initlab`` command line: parse options → call a command → save its result → render it.
+
+One path from error to exit code: bad input → one line on stderr and exit 2; Ctrl-C → what
+finished is saved, exit 130. Commands and their libraries are imported inside the command
+functions, so ``initlab --help`` does not load the numerics.
+"""
 
 from __future__ import annotations
 
+import contextlib
 import sys
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import typer
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
-from initlab.engine.backend import default_threads, get_backend
 from initlab.errors import InitlabError
-from initlab.experiments import config as config_mod
-from initlab.experiments import datasets, runner
-from initlab.experiments import plan as experiment
-from initlab.inits import laws as initializers
-from initlab.reporting import folder as results
-from initlab.reporting import tables as report
 
-try:  # typer up to 0.2x depends on click; newer releases vendor it as typer._click
-    from click.exceptions import Abort as ClickAbort
-    from click.exceptions import UsageError
-except ImportError:  # pragma: no cover - depends on the installed typer
-    from typer._click.exceptions import UsageError
-
-    ClickAbort = typer.Abort
+# The click typer raises from: the standalone package (older typer) or its vendored copy
+# (typer._click, newer typer), whichever typer itself uses, whatever else is installed.
+ClickException = next(c for c in typer.BadParameter.__mro__ if c.__name__ == "ClickException")
 
 app = typer.Typer(
     help="initlab — how does the way I initialize weights change what my network does?\n\n"
@@ -60,6 +55,59 @@ WORKERS_OPTION = typer.Option(None, "--workers", min=1, show_default=False,
                                    "per core). The numbers do not depend on it.")
 
 
+def _with_device(overrides: list[str], device: str | None) -> list[str]:
+    """The ``--set`` overrides with ``--device`` as the last one (it wins over the file)."""
+    return list(overrides) + ([f"device={device}"] if device is not None else [])
+
+
+def _workers(n_workers: int | None) -> int:
+    from initlab.engine.backend import default_threads  # noqa: PLC0415
+
+    return n_workers or default_threads()
+
+
+def _exit_if_interrupted(interrupted: bool, what: str) -> None:
+    """After a run's results are saved: exit 130 with one line when it was interrupted."""
+    if interrupted:
+        err_console.print(f"interrupted: {what}, run marked 'interrupted'")
+        raise typer.Exit(130)
+
+
+@contextlib.contextmanager
+def _training(show: Console, *, log_costs: bool) -> Iterator[Any]:
+    """Runner callbacks under a progress bar: with ``log_costs``, the table at initialization
+    (a single chunk's, as soon as it is known) and one line per logged cost."""
+    from rich.progress import (  # noqa: PLC0415
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeRemainingColumn,
+    )
+
+    from initlab.experiments.runner import Callbacks  # noqa: PLC0415
+    from initlab.reporting import run_tables  # noqa: PLC0415
+
+    progress = Progress(TextColumn("training"), BarColumn(), MofNCompleteColumn(),
+                        TimeRemainingColumn(), console=show, transient=True)
+    task = progress.add_task("train", total=None)
+
+    def on_init_stats(chunk, layers) -> None:
+        if chunk.count == 1:
+            run_tables.layer_table(show, layers, "Per layer at initialization", symmetry=True)
+
+    def on_log(chunk, iteration: int, costs) -> None:
+        where = f"chunk {chunk.index + 1}/{chunk.count}" if chunk.count > 1 else ""
+        progress.console.print(run_tables.cost_line(iteration, costs, where), markup=False)
+
+    def on_step(done: int, total: int) -> None:
+        progress.update(task, completed=done, total=total)
+
+    with progress:
+        yield Callbacks(on_init_stats if log_costs else None, on_log if log_costs else None,
+                        on_step)
+
+
 RUN_HELP = (
     "Train one experiment (or N seeds of it) and report per-layer statistics and accuracy.\n\n"
     "Prints the resolved experiment, a per-layer table at initialization, the cost every "
@@ -88,54 +136,32 @@ def run(
                                  help="Validate and show what would run; train and write nothing."),
 ) -> None:
     """The `run` command (help text: RUN_HELP)."""
-    all_overrides = list(overrides) + ([f"device={device}"] if device is not None else [])
-    plan, backend = runner.prepare(config, all_overrides, seeds)
-    cfg = plan.config
-    root = out if out is not None else Path("results")
-    results.check_writable(root, "--out" if out is not None else "results folder")
+    from initlab.commands import run as command  # noqa: PLC0415
+    from initlab.experiments import config as config_mod  # noqa: PLC0415
+    from initlab.reporting import folder, run_tables  # noqa: PLC0415
+
+    plan, backend = command.prepare(config, _with_device(overrides, device), seeds)
+    folder.check_target(out)
     show = Console(quiet=True) if quiet else console
-    report.header(show, plan, backend.label)
+    run_tables.header(show, plan, backend.label)
     if overrides:
         show.print(f"overrides: {' '.join(overrides)}", markup=False, style="dim")
     if dry_run:
         console.print(f"dry run: {plan.n_experiments} experiment(s), "
-                      f"{cfg.train.epochs} epochs; nothing trained or written")
+                      f"{plan.config.train.epochs} epochs; nothing trained or written")
         return
-    result = _train_with_progress(plan, backend, show, n_workers=n_workers or default_threads())
-    folder = root if out is not None else results.new_run_dir(root, cfg.name)
-    folder.mkdir(parents=True, exist_ok=True)
-    results.save_run(folder, result, config_mod.dump(cfg),
-                     results.environment(backend.label, list(overrides)))
-    report.layer_table(show, result.layers_final, "Per layer after training", symmetry=True)
-    report.final_table(console, result)
-    console.print(f"results: {folder}", markup=False)
-    if result.history.interrupted:
-        err_console.print("interrupted: partial results saved, run marked 'interrupted'")
-        raise typer.Exit(130)
-
-
-def _train_with_progress(plan: experiment.Plan, backend, show: Console, *, log_costs: bool = True,
-                         **execute_options) -> runner.RunResult:
-    """runner.execute under a progress bar; the init table and (``log_costs``) cost lines are
-    printed as they come."""
-    progress = Progress(TextColumn("training"), BarColumn(), MofNCompleteColumn(),
-                        TimeRemainingColumn(), console=show, transient=True)
-    task = progress.add_task("train", total=None)
-
-    def on_init_stats(layers: list[list[dict]]) -> None:
-        report.layer_table(show, layers, "Per layer at initialization", symmetry=True)
-
-    def on_log(iteration: int, costs) -> None:
-        progress.console.print(report.cost_line(iteration, costs), markup=False)
-
-    def on_step(done: int, total: int) -> None:
-        progress.update(task, completed=done, total=total)
-
-    with progress:
-        if not log_costs:
-            return runner.execute(plan, backend, on_step=on_step, **execute_options)
-        return runner.execute(plan, backend, on_log=on_log, on_step=on_step,
-                              on_init_stats=on_init_stats, **execute_options)
+    with _training(show, log_costs=True) as callbacks:
+        result = command.run(plan, backend, callbacks, _workers(n_workers))
+    if len(result.chunks) > 1:
+        run_tables.layer_table(show, result.layers_init, "Per layer at initialization",
+                               symmetry=True)
+    path = folder.create(out, plan.config.name)
+    folder.save_run(path, result, config_mod.dump(plan.config),
+                    folder.environment(backend.label, list(overrides)))
+    run_tables.layer_table(show, result.layers_final, "Per layer after training", symmetry=True)
+    run_tables.final_table(console, result)
+    console.print(f"results: {path}", markup=False)
+    _exit_if_interrupted(result.history.interrupted, "partial results saved")
 
 
 PROBE_HELP = (
@@ -161,7 +187,7 @@ def probe(
     inits_: str | None = typer.Option(None, "--inits", show_default=False,
                                       help="Comma-separated initializers, parameters allowed: "
                                            "small,big,xavier or 'normal(std=0.5),he'."),
-    seeds: int | None = typer.Option(None, "--seeds", show_default=False,
+    seeds: int | None = typer.Option(None, "--seeds", min=1, show_default=False,
                                      help="Average over N seeds (0 … N−1)."),
     batch: int | None = typer.Option(None, "--batch", show_default=False,
                                      help="Gaussian inputs (samples)."),
@@ -177,38 +203,32 @@ def probe(
                                     help="Write probe.json here instead of results/<run>/."),
 ) -> None:
     """The `probe` command (help text: PROBE_HELP)."""
-    from initlab.commands import probe as probe_mod  # noqa: PLC0415
+    from initlab.commands import probe as command  # noqa: PLC0415
+    from initlab.engine.backend import get_backend  # noqa: PLC0415
+    from initlab.experiments import config as config_mod  # noqa: PLC0415
+    from initlab.reporting import folder, probe_tables  # noqa: PLC0415
 
     data = config_mod.read(config) if config is not None else {}
     given = {"depth": depth, "width": width, "activation": activation, "batch": batch,
-             "input": input_, "device": device,
+             "input": input_,
              "inits": config_mod.split_specs(inits_) if inits_ is not None else None,
              "seeds": list(range(seeds)) if seeds is not None else None,
              "histograms": histograms or None, "jacobian": jacobian or None}
     data.update({k: v for k, v in given.items() if v is not None})
-    for assignment in overrides:
+    for assignment in _with_device(overrides, device):
         config_mod.apply_override(data, assignment)
-    if seeds is not None and seeds < 1:
-        raise InitlabError(f"--seeds must be at least 1, got {seeds}")
     cfg = config_mod.validate(data, str(config or "probe options"), config_mod.ProbeConfig)
-    spec = probe_mod.ProbeSpec(
-        depth=cfg.depth, width=cfg.width, activation=cfg.activation, inits=tuple(cfg.inits),
-        batch=cfg.batch, seeds=tuple(cfg.seeds), bias=cfg.bias, input=cfg.input, rng=cfg.rng,
-        histograms=cfg.histograms, jacobian=cfg.jacobian)
-    probe_mod.validate(spec)
     backend = get_backend(cfg.device)
-    root = out if out is not None else Path("results")
-    results.check_writable(root, "--out" if out is not None else "results folder")
+    folder.check_target(out)
     console.print(f"probe: {cfg.depth} × {cfg.width} {cfg.activation}, input {cfg.input}, "
                   f"{len(cfg.seeds)} seed(s), {backend.label}", markup=False)
-    found = probe_mod.run(spec, backend.xp)
+    found = command.run(cfg, backend.xp)
     for result in found:
-        report.probe_table(console, result, cfg.histograms)
-    folder = root if out is not None else results.new_run_dir(root, cfg.name)
-    folder.mkdir(parents=True, exist_ok=True)
-    results.save_probe(folder, found, config_mod.dump(cfg),
-                       results.environment(backend.label, list(overrides)))
-    console.print(f"results: {folder}", markup=False)
+        probe_tables.probe_table(console, result, cfg.histograms)
+    path = folder.create(out, cfg.name)
+    folder.save_probe(path, found, config_mod.dump(cfg),
+                      folder.environment(backend.label, list(overrides)))
+    console.print(f"results: {path}", markup=False)
 
 
 COMPARE_HELP = (
@@ -257,63 +277,74 @@ def compare(
                                  help="Validate, show the plan and the chunking; train nothing."),
 ) -> None:
     """The `compare` command (help text: COMPARE_HELP)."""
-    from initlab.commands import compare as compare_mod  # noqa: PLC0415
+    from initlab.commands import compare as command  # noqa: PLC0415
     from initlab.engine import memory  # noqa: PLC0415
+    from initlab.engine.backend import get_backend  # noqa: PLC0415
+    from initlab.experiments import config as config_mod  # noqa: PLC0415
+    from initlab.experiments import runner  # noqa: PLC0415
+    from initlab.reporting import compare_tables, folder, records, run_tables  # noqa: PLC0415
 
-    all_overrides = list(overrides) + ([f"device={device}"] if device is not None else [])
-    opts = compare_mod.options(config, inits_, seeds, seed_list, all_overrides)
+    opts = command.options(config, inits_, seeds, seed_list, _with_device(overrides, device))
     limit = memory.parse_bytes(max_memory) if max_memory is not None else None
-    plan = compare_mod.setup(opts)
+    plan = command.setup(opts)
     backend = get_backend(plan.config.device)
-    chunks = memory.chunk_plan(plan, backend, limit)
-    root = out if out is not None else Path("results")
-    results.check_writable(root, "--out" if out is not None else "results folder")
-    report.header(console, plan, backend.label)
-    n_workers = n_workers or default_threads()
-    console.print(f"batching: {chunks.describe()}; "
-                  f"{n_workers if backend.name == 'cpu' else 1} worker(s) at most", markup=False)
+    chunks = runner.chunks_for(plan, backend, limit)
+    folder.check_target(out)
+    run_tables.header(console, plan, backend.label)
+    workers = _workers(n_workers)
+    console.print(run_tables.chunking_line(
+        chunks, runner.worker_count(plan, backend, chunks.size, workers)), markup=False)
     if dry_run:
         console.print(f"dry run: {plan.n_experiments} experiment(s), nothing trained or written")
         return
-    result = _train_with_progress(plan, backend, console, log_costs=False, n_workers=n_workers,
-                                  chunks=chunks)
-    summaries = compare_mod.summarize(result, success, target_cost)
-    best = compare_mod.seedstats.best(summaries)
-    labels = [m.init for m in result.plan.members]
-    report.init_side_by_side(console, result.layers_init, labels)
-    report.curve_lines(console, compare_mod.median_curves(result), result.history.log_iterations)
-    report.compare_table(console, summaries, best, success, target_cost,
-                         result.plan.config.train.log_every)
-    console.print(f"verdict: {compare_mod.seedstats.verdict(summaries)}", markup=False)
-    folder = root if out is not None else results.new_run_dir(root, f"{plan.config.name}-compare")
-    folder.mkdir(parents=True, exist_ok=True)
-    extra = {"summary": [s.record() for s in summaries],
-             "compare": {"success_threshold": success, "target_cost": target_cost,
-                         "log_every": result.plan.config.train.log_every,
-                         "chunk_size": chunks.size, "chunks": chunks.count}}
-    results.save_run(folder, result, config_mod.dump(plan.config),
-                     results.environment(backend.label, list(overrides)), extra=extra)
+    with _training(console, log_costs=False) as callbacks:
+        found = command.run(plan, backend, success=success, target_cost=target_cost,
+                            chunking=chunks, callbacks=callbacks, n_workers=workers)
+    result = found.run
+    path = folder.create(out, f"{plan.config.name}-compare")
+    folder.save_run(path, result, config_mod.dump(result.plan.config),
+                    folder.environment(backend.label, list(overrides)),
+                    extra=records.compare_extra(found))
+    compare_tables.render(console, found)
     if result.weights_init is None:
         console.print("weights not saved: above the 1 GiB kept for chunked runs", markup=False)
-    console.print(f"results: {folder}", markup=False)
-    if result.history.interrupted:
-        err_console.print("interrupted: finished experiments saved, run marked 'interrupted'")
-        raise typer.Exit(130)
+    console.print(f"results: {path}", markup=False)
+    _exit_if_interrupted(result.history.interrupted, "finished experiments saved")
 
 
 @app.command()
 def inits() -> None:
     """List every initializer and alias with its law (layout (n_out, n_in): fan_in = n_in)."""
-    report.catalogue_table(console, "Initializers (weights are (n_out, n_in): fan_in = n_in, "
-                                    "fan_out = n_out)",
-                           initializers.catalogue(), ["name", "params", "formula", "note"])
+    from initlab.inits import laws  # noqa: PLC0415
+    from initlab.reporting.format import catalogue_table  # noqa: PLC0415
+
+    catalogue_table(console, "Initializers (weights are (n_out, n_in): fan_in = n_in, "
+                             "fan_out = n_out)", laws.catalogue(),
+                    ["name", "params", "formula", "note"])
 
 
 @app.command("datasets")
 def list_datasets() -> None:
     """List the data sets (all generated or shipped; nothing is downloaded) and their keys."""
-    report.catalogue_table(console, "Data sets (dataset: {name: …, key: value})",
-                           datasets.catalogue(), ["name", "task", "params", "description"])
+    from initlab.experiments import datasets  # noqa: PLC0415
+    from initlab.reporting.format import catalogue_table  # noqa: PLC0415
+
+    catalogue_table(console, "Data sets (dataset: {name: …, key: value})", datasets.catalogue(),
+                    ["name", "task", "params", "description"])
+
+
+@app.command()
+def schema(probe_file: bool = typer.Option(False, "--probe",
+                                           help="The schema of a probe file instead.")) -> None:
+    """Print the JSON Schema of an experiment file (or, with --probe, a probe file), with every
+    initializer, activation and data set and their parameters, for an editor's YAML language
+    server: initlab schema > experiment.schema.json"""
+    import json  # noqa: PLC0415
+
+    from initlab.experiments import config as config_mod  # noqa: PLC0415
+
+    kind = config_mod.ProbeConfig if probe_file else config_mod.RunConfig
+    print(json.dumps(config_mod.schema(kind), indent=1, ensure_ascii=False))
 
 
 @app.command("bench-train")
@@ -330,10 +361,12 @@ def bench_train(
     """Time the batched engine against the notebook-style NumPy loop on he_circles: one model
     (E = 1) and 20 seeds, then `compare --inits zeros,random,he --seeds 20` (60 models) against
     the loop training the same 60 models one at a time. Ratios > 1: initlab is faster."""
-    from initlab.commands import bench_train as bench  # noqa: PLC0415
+    from initlab.commands import bench_train as command  # noqa: PLC0415
+    from initlab.reporting.bench_tables import bench_table  # noqa: PLC0415
 
-    bench.train_benchmark(console, iterations, repeat)
-    bench.compare_benchmark(console, compare_iterations, repeat, n_workers or default_threads())
+    bench_table(console, command.train_benchmark(iterations, repeat))
+    bench_table(console, command.compare_benchmark(compare_iterations, repeat,
+                                                   _workers(n_workers)))
 
 
 BENCH_RNG_HELP = (
@@ -387,24 +420,25 @@ def bench_rng(
     """The `bench-rng` command (help text: BENCH_RNG_HELP)."""
     import json  # noqa: PLC0415
 
-    from initlab.commands import bench_rng as rngbench  # noqa: PLC0415
+    from initlab.commands import bench_rng as command  # noqa: PLC0415
+    from initlab.reporting import bench_tables  # noqa: PLC0415
 
     if device not in ("cpu", "gpu", "all"):
         raise InitlabError(f"unknown --device {device!r}; valid: cpu, gpu, all")
     n = _bench_rng_size(size)
-    threads = threads or default_threads()
-    rows = rngbench.run(device, n, repeat, threads, network)
+    rows = command.run(device, n, repeat, _workers(threads), network)
     if as_json:
         for row in rows:
             print(json.dumps(row))
         return
     bandwidth = ", ".join(f"{r['device']} {r['gb_per_s']:.1f} GB/s" for r in rows
                           if r["table"] == "generators" and r["distribution"] == "fill")
-    report.rng_generator_table(console, rows, f"Generators: {n:,} entries each, best of {repeat}; "
-                                              f"write bandwidth {bandwidth}")
-    report.rng_network_table(console, rows, "The article's network 10000→5000→1000→10: "
-                                            f"{rngbench.NETWORK_ENTRIES:,} float32 Gaussian "
-                                            f"weights, allocated and filled, best of {repeat}")
+    bench_tables.rng_generator_table(console, rows, f"Generators: {n:,} entries each, best of "
+                                                    f"{repeat}; write bandwidth {bandwidth}")
+    bench_tables.rng_network_table(console, rows, "The article's network 10000→5000→1000→10: "
+                                                  f"{command.NETWORK_ENTRIES:,} float32 Gaussian "
+                                                  f"weights, allocated and filled, best of "
+                                                  f"{repeat}")
 
 
 def main() -> None:
@@ -416,11 +450,11 @@ def main() -> None:
             raise
         err_console.print(f"error: {exc}", markup=False, highlight=False, soft_wrap=True)
         sys.exit(2)
-    except UsageError as exc:
+    except ClickException as exc:
         err_console.print(f"error: {exc.format_message()}", markup=False, highlight=False,
                           soft_wrap=True)
         sys.exit(2)
-    except (ClickAbort, typer.Abort, KeyboardInterrupt):
+    except (typer.Abort, KeyboardInterrupt):
         err_console.print("interrupted")
         sys.exit(130)
     sys.exit(code if isinstance(code, int) else 0)

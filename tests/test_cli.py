@@ -16,10 +16,8 @@ import math
 import os
 import queue
 import re
-import shutil
 import signal
 import subprocess
-import sys
 import threading
 import time
 from collections.abc import Callable
@@ -38,8 +36,8 @@ from initlab.experiments.datasets import DATASET_NAMES
 from initlab.inits.laws import INITIALIZER_NAMES
 from initlab.reporting import folder as results_mod
 
-REPO = Path(__file__).resolve().parents[1]
-HE = REPO / "configs" / "he_circles.yaml"
+from conftest import HE, INITLAB, NO_CUPY, TIMEOUT, Ran, cli_env, run_cli
+
 RUN_FILES = {"config.yaml", "metrics.json", "history.csv", "weights_init.npz",
              "weights_final.npz", "environment.json"}
 RUN_DIR_RE = re.compile(r"^(\d{8}-\d{6}-\d{3})-he_circles$")
@@ -48,64 +46,6 @@ LAYER_KEYS = {"layer", "activation_mean", "activation_std", "saturated_fraction"
               "grad_std", "distinct_units"}
 # The cost of the Coursera notebook's He initialisation at iteration 0 (configs/he_circles.yaml).
 NOTEBOOK_COST_0 = 0.8830537463419761
-NO_CUPY = ("import sys; sys.modules['cupy'] = None; "
-           "from initlab.cli import main; main()")
-TIMEOUT = 120
-
-
-def _initlab_script() -> str | None:
-    beside = Path(sys.executable).parent / "initlab"
-    return str(beside) if beside.is_file() else shutil.which("initlab")
-
-
-INITLAB = _initlab_script()
-
-
-def _env(columns: int) -> dict[str, str]:
-    """The caller's environment without anything that forces colour or a terminal width."""
-    drop = {"FORCE_COLOR", "CLICOLOR_FORCE", "TTY_COMPATIBLE", "TTY_INTERACTIVE", "COLUMNS",
-            "LINES"}
-    env = {k: v for k, v in os.environ.items() if k not in drop}
-    env.update(COLUMNS=str(columns), NO_COLOR="1")
-    return env
-
-
-def _tree(root: Path) -> set[str]:
-    return {p.relative_to(root).as_posix() for p in root.rglob("*")}
-
-
-@dataclass
-class Ran:
-    """One finished CLI call and the working folder's contents before and after it."""
-
-    argv: list[str]
-    cwd: Path
-    returncode: int
-    stdout: str
-    stderr: str
-    before: set[str]
-    after: set[str]
-
-    @property
-    def output(self) -> str:
-        return self.stdout + self.stderr
-
-    def explain(self) -> str:
-        return (f"argv: {self.argv}\nexit: {self.returncode}\n--- stdout\n{self.stdout}"
-                f"--- stderr\n{self.stderr}")
-
-
-def _call(cwd: Path, args: list[str], *, columns: int = 80, python_code: str | None = None,
-          timeout: float = TIMEOUT) -> Ran:
-    if python_code is None:
-        assert INITLAB, "the initlab console script was not found next to sys.executable or on PATH"
-        argv = [INITLAB, *args]
-    else:
-        argv = [sys.executable, "-c", python_code, *args]
-    before = _tree(cwd)
-    proc = subprocess.run(argv, cwd=cwd, env=_env(columns), capture_output=True, text=True,
-                          timeout=timeout, stdin=subprocess.DEVNULL)
-    return Ran(argv, cwd, proc.returncode, proc.stdout, proc.stderr, before, _tree(cwd))
 
 
 # ------------------------------------------------------------------------------- the job table
@@ -145,7 +85,7 @@ def batch(tmp_path_factory):
     out = Batch()
 
     def work(spec: Job, cwd: Path) -> Ran:
-        return _call(cwd, spec.setup(cwd), columns=spec.columns, python_code=spec.python_code)
+        return run_cli(cwd, *spec.setup(cwd), columns=spec.columns, python_code=spec.python_code)
 
     for name, spec in JOBS.items():
         cwd = tmp_path_factory.mktemp(re.sub(r"\W", "_", name))
@@ -485,7 +425,7 @@ def test_default_run_folder_is_one_timestamped_folder_under_results(batch):
 def test_two_quick_runs_never_collide(tmp_path):
     assert INITLAB, "initlab console script not found"
     argv = [INITLAB, "run", str(HE), "--set", "train.epochs=1", "--quiet"]
-    procs = [subprocess.Popen(argv, cwd=tmp_path, env=_env(80), stdout=subprocess.PIPE,
+    procs = [subprocess.Popen(argv, cwd=tmp_path, env=cli_env(80), stdout=subprocess.PIPE,
                               stderr=subprocess.PIPE, text=True) for _ in range(2)]
     for proc in procs:
         out, err = proc.communicate(timeout=TIMEOUT)
@@ -658,7 +598,7 @@ def test_ctrl_c_saves_a_complete_interrupted_run(tmp_path):
     assert INITLAB, "initlab console script not found"
     out = tmp_path / "OUT"
     proc = subprocess.Popen([INITLAB, "run", str(HE), "--set", "train.epochs=2000000",
-                             "--out", str(out)], cwd=tmp_path, env=_env(80),
+                             "--out", str(out)], cwd=tmp_path, env=cli_env(80),
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     lines: queue.Queue = queue.Queue()
     errs: list[str] = []

@@ -4,21 +4,18 @@ independence from worker processes and memory chunks, divergence, memory plannin
 from __future__ import annotations
 
 import math
-from pathlib import Path
 
 import numpy as np
 import pytest
 
 from initlab.commands import compare
 from initlab.engine import memory, train
-from initlab.engine.backend import get_backend
 from initlab.errors import InitlabError
 from initlab.experiments import runner
-from initlab.reporting import folder as results
+from initlab.reporting import folder, run_tables
 
-CONFIGS = Path(__file__).resolve().parent.parent / "configs"
-HE = CONFIGS / "he_circles.yaml"
-CPU = get_backend("cpu")
+from conftest import CONFIGS, CPU, HE, run_config
+
 T_975_19 = 2.093024054  # Student t, 0.975 quantile, 19 degrees of freedom (tables)
 
 
@@ -35,14 +32,16 @@ def coursera20():
 
 
 def _rows(result, init):
-    return np.array([m.init == init for m in result.plan.members])
+    return np.array([e.init == init for e in result.plan.experiments])
 
 
 def test_axis_is_init_major_with_consecutive_seeds(coursera20):
     result, summaries = coursera20
-    members = result.plan.members
-    assert [m.init for m in members] == ["zeros"] * 20 + ["random"] * 20 + ["he"] * 20
-    assert [m.seed for m in members[:20]] == list(range(3, 23))  # the file's seed is 3
+    experiments = result.plan.experiments
+    assert [e.init for e in experiments] == ["zeros"] * 20 + ["random"] * 20 + ["he"] * 20
+    assert [e.seed for e in experiments[:20]] == list(range(3, 23))  # the file's seed is 3
+    assert result.plan.groups == {"zeros": slice(0, 20), "random": slice(20, 40),
+                                  "he": slice(40, 60)}
     assert [s.init for s in summaries] == ["zeros", "random", "he"]
     assert all(s.n_seeds == 20 for s in summaries)
 
@@ -54,8 +53,7 @@ def test_zeros_is_symmetric_on_every_seed(coursera20):
     costs = np.stack(result.history.log_costs)[:, rows]  # (T, 20)
     assert (costs == costs[:, :1]).all()  # identical cost curves
     assert costs[0, 0] == pytest.approx(math.log(2), abs=1e-15)
-    assert all(rec[0]["distinct_units"] == 1 for e, rec in enumerate(result.layers_final)
-               if rows[e])
+    assert (result.layers_final["distinct_units"][rows] == 1).all()
     assert summaries[0].success_rate == 0.0
 
 
@@ -116,10 +114,8 @@ def short_nine():
 @pytest.mark.parametrize(("init", "seed"), [("random", 4), ("he", 5), ("zeros", 3)])
 def test_legacy_slice_is_exactly_the_run_of_that_seed(short_nine, init, seed):
     batched = runner.execute(short_nine, CPU)
-    e = next(i for i, m in enumerate(batched.plan.members) if (m.init, m.seed) == (init, seed))
-    plan, backend = runner.prepare(HE, ["train.epochs=300", f"init.weights={init}",
-                                        f"seed={seed}"])
-    alone = runner.execute(plan, backend)
+    e = next(i for i, x in enumerate(batched.plan.experiments) if (x.init, x.seed) == (init, seed))
+    alone = run_config(HE, "train.epochs=300", f"init.weights={init}", f"seed={seed}")
     for name, value in alone.weights_final.items():
         np.testing.assert_array_equal(batched.weights_final[name][e], value[0], err_msg=name)
     assert batched.train_accuracy[e] == alone.train_accuracy[0]
@@ -149,7 +145,7 @@ def test_workers_and_memory_chunks_do_not_change_a_number(short_nine, monkeypatc
     chunks = memory.plan_chunks(9, per_experiment=1000, budget=4000)  # 4 + 4 + 1
     assert chunks.size == 4 and chunks.count == 3
     chunked = runner.execute(short_nine, CPU, n_workers=2, chunks=chunks)
-    assert [m for m in chunked.plan.members] == short_nine.members
+    assert chunked.plan.experiments == short_nine.experiments
     _same(one, forked)
     _same(one, chunked)
 
@@ -160,7 +156,7 @@ def test_chunks_past_the_weight_limit_drop_weights_not_results(short_nine, monke
     chunked = runner.execute(short_nine, CPU, chunks=memory.plan_chunks(9, 1000, 3000))
     assert chunked.weights_init is None and chunked.weights_final is None
     assert chunked.train_accuracy.shape == (9,)
-    results.save_run(tmp_path, chunked, "name: x\n", {})
+    folder.save_run(tmp_path, chunked, "name: x\n", {})
     assert not (tmp_path / "weights_init.npz").exists()
     metrics = (tmp_path / "metrics.json").read_text()
     assert '"weights_saved": false' in metrics
@@ -185,7 +181,7 @@ def test_a_diverging_initializer_is_counted_and_the_others_train():
 
 def test_seed_list_and_options_validation():
     plan = plan_for(["he"], seed_list=[0, 7, 19], overrides=["train.epochs=10"])
-    assert [m.seed for m in plan.members] == [0, 7, 19]
+    assert [e.seed for e in plan.experiments] == [0, 7, 19]
     assert compare.parse_seed_list(" 4, 2 ") == [4, 2]
     for text, expected in [("1,1", "listed twice"), ("1,x", "not a non-negative integer"),
                            ("-1", "not a non-negative integer"), ("", "not a non-negative")]:
@@ -210,15 +206,16 @@ def test_chunk_plan_splits_what_does_not_fit():
     c = memory.plan_chunks(100_000, per_experiment=10_000_000, budget=2 * 10**9)
     assert c.size == 200 and c.count == 500
     assert c.bounds()[0] == (0, 200) and c.bounds()[-1] == (99_800, 100_000)
-    assert "500 chunks of ≤ 200" in c.describe()
+    assert "500 chunks of ≤ 200" in run_tables.chunking_line(c, 2)
     small = memory.plan_chunks(7, per_experiment=10, budget=10**9)
-    assert small.size == 7 and small.count == 1 and "one batch" in small.describe()
+    assert small.size == 7 and small.count == 1
+    assert "one batch" in run_tables.chunking_line(small, 1)
     assert memory.plan_chunks(5, per_experiment=10**12, budget=1).size == 1
 
 
 def test_digits_with_a_hundred_thousand_seeds_is_planned_in_chunks():
     plan = plan_for(["he"], seeds=100_000, config=CONFIGS / "digits_tanh.yaml")
-    c = memory.chunk_plan(plan, CPU, limit=2 * 1024**3)
+    c = runner.chunks_for(plan, CPU, limit=2 * 1024**3)
     assert 1 < c.size < 100_000 and c.size * c.count >= 100_000
     assert c.size * c.per_experiment <= 2 * 1024**3 < (c.size + 1) * c.per_experiment
 

@@ -5,23 +5,20 @@ from __future__ import annotations
 import json
 import signal
 import subprocess
-import sys
 import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
 
-REPO = Path(__file__).resolve().parents[1]
-INITLAB = str(Path(sys.executable).parent / "initlab")
-ENV = {"PATH": "/usr/bin:/bin", "COLUMNS": "120"}
+from conftest import CONFIGS, INITLAB, Ran, cli_env, run_cli
+
 SUMMARY_KEYS = {"init", "n_seeds", "train_accuracy_mean", "train_accuracy_ci95",
                 "test_accuracy_mean", "success_rate", "median_final_cost", "diverged"}
 
 
-def call(cwd: Path, *args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([INITLAB, "compare", *args], cwd=cwd, capture_output=True, text=True,
-                          timeout=300, env=ENV)
+def call(cwd: Path, *args: str) -> Ran:
+    return run_cli(cwd, "compare", *args, columns=120, timeout=300)
 
 
 def test_small_compare_prints_tables_and_writes_a_run_folder(tmp_path):
@@ -101,7 +98,7 @@ def test_bad_input_is_one_line_exit_2_nothing_written(bad_runs, args, expected):
 
 
 def test_dry_run_states_the_chunking_of_a_huge_comparison(tmp_path):
-    ran = call(tmp_path, str(REPO / "configs" / "digits_tanh.yaml"), "--inits", "he",
+    ran = call(tmp_path, str(CONFIGS / "digits_tanh.yaml"), "--inits", "he",
                "--seeds", "100000", "--max-memory", "1GiB", "--dry-run")
     assert ran.returncode == 0, ran.stderr
     line = next(s for s in ran.stdout.splitlines() if s.startswith("batching:"))
@@ -116,7 +113,7 @@ def test_dry_run_states_the_chunking_of_a_huge_comparison(tmp_path):
 def test_ctrl_c_keeps_what_finished(tmp_path):
     proc = subprocess.Popen([INITLAB, "compare", "--inits", "zeros,he", "--seeds", "20",
                              "--workers", "2", "--set", "train.epochs=10000000", "--out", "OUT"],
-                            cwd=tmp_path, env=ENV, stdout=subprocess.PIPE,
+                            cwd=tmp_path, env=cli_env(120), stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE, text=True)
     try:
         deadline = time.monotonic() + 60

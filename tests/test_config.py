@@ -127,6 +127,7 @@ def test_set_parses_yaml_values():
     assert data["model"]["bias"] is False
     assert data["init"]["weights"] == "he"
     assert data["dataset"]["noise"] is None
+    del data["dataset"]["noise"]  # xor has no noise: the data set's own model would refuse it
     exp = config.validate(data, "x")
     assert exp.model.layers == [2, 8, 3, 1] and exp.train.lr == 0.05 and exp.model.bias is False
 
@@ -227,7 +228,7 @@ def test_activations_layers_length_mismatch_message():
 def test_layer_sizes_must_be_positive():
     data = base()
     data["model"]["layers"] = [2, 0, 1]
-    assert "every layer size must be >= 1" in error_of(data)
+    assert "'model.layers.1': must be an integer >= 1 (got 0)" in error_of(data)
 
 
 def test_gd_with_batch_size_is_rejected():
@@ -250,9 +251,11 @@ def test_sgd_defaults_batch_size_32_and_keeps_explicit():
 
 
 @pytest.mark.parametrize(("key", "value", "text"), [
-    ("lr", 0, "greater than 0"), ("epochs", 0, "greater than or equal to 1"),
-    ("optimizer", "rmsprop", "'gd', 'sgd', 'momentum' or 'adam'"),
-    ("loss", "mse", "'bce', 'quadratic' or 'softmax_ce'"), ("momentum", 1.0, "less than 1"),
+    ("lr", 0, "must be a number > 0"), ("epochs", 0, "must be an integer >= 1"),
+    ("optimizer", "rmsprop", "must be one of gd, sgd, momentum, adam"),
+    ("loss", "mse", "must be one of bce, quadratic, softmax_ce"),
+    ("momentum", 1.0, "must be a number < 1"), ("lr", float("inf"), "finite"),
+    ("epochs", True, "an integer"), ("log_every", 2.5, "an integer"),
 ])
 def test_bad_train_values_name_the_key_and_the_value(key, value, text):
     data = base()
@@ -271,7 +274,7 @@ def test_train_section_defaults():
 
 @pytest.mark.parametrize("path", CONFIGS, ids=[p.stem for p in CONFIGS])
 def test_dump_round_trips_every_repo_config(path):
-    schema = config.ProbeConfig if path.stem.endswith("_probe") else config.Experiment
+    schema = config.ProbeConfig if path.stem.endswith("_probe") else config.RunConfig
     exp = config.load(path, schema=schema)
     text = config.dump(exp)
     again = config.validate(yaml.safe_load(text), "dumped", schema)
@@ -282,13 +285,14 @@ def test_dump_round_trips_every_repo_config(path):
 def test_dump_round_trips_overrides_and_extras(tmp_path):
     path = write(tmp_path, yaml.safe_dump(BASE))
     exp = config.load(path, ["train.optimizer=sgd", "train.lr=1e-3", "train.eps=1e-12",
-                             "dataset.noise=0.25", "dataset.n=100", "init.weights={name: "
+                             "dataset.name=circles", "dataset.noise=0.25", "dataset.n_train=100",
+                             "init.weights={name: "
                              "normal, std: 0.01}", "model.activations=[{name: leaky_relu, "
                              "slope: 0.2}, sigmoid]", "dtype=float32"])
     reloaded = config.load(write(tmp_path, config.dump(exp), "dumped.yaml"))
     assert reloaded == exp
     assert reloaded.train.batch_size == 32 and reloaded.train.eps == 1e-12
-    assert reloaded.dataset.params() == {"noise": 0.25, "n": 100}
+    assert reloaded.dataset.params() == {"noise": 0.25, "n_train": 100}
 
 
 def test_repo_configs_exist_and_load():
@@ -299,3 +303,68 @@ def test_repo_configs_exist_and_load():
             continue
         exp = config.load(path)
         assert exp.name and len(exp.model.activations) == len(exp.model.layers) - 1
+
+
+# ----------------------------------------------------------------------------- registries
+
+@pytest.mark.parametrize(("key", "value", "words"), [
+    ("dataset", {"name": "circles", "nosie": 0.1}, ["'dataset'", "'nosie'", "'noise'"]),
+    ("dataset", {"name": "circlez"}, ["'dataset'", "unknown dataset 'circlez'", "'circles'"]),
+    ("dataset", {"name": "circles", "noise": -1}, ["'noise'", "must be a number >= 0"]),
+    ("init.weights", "hee", ["'init.weights'", "unknown initializer 'hee'", "'he'"]),
+    ("init.weights", "normal(std=0)", ["'init.weights'", "'std'", "> 0"]),
+    ("init.bias", {"name": "uniform", "low": 1, "high": 0}, ["'init.bias'", "< 'high'"]),
+    ("model.activations", ["relu", "relux"], ["'model.activations.1'", "'relu'"]),
+    ("model.activations", ["leaky_relu(slope=x)", "sigmoid"], ["'slope'", "number"]),
+    ("seed", 2**32, ["'seed'", "2^32"]),
+])
+def test_registry_names_and_parameters_are_checked_when_the_file_is_read(key, value, words):
+    data = base()
+    data["rng"] = "legacy"
+    config.apply_override(data, f"{key}={yaml.safe_dump(value, default_flow_style=True)}")
+    msg = error_of(data)
+    assert all(w in msg for w in words), msg
+
+
+def test_explicit_values_and_parameterised_specs_pass_and_keep_their_form():
+    data = base()
+    data["init"] = {"weights": {"values": [[[1, 2]] * 4, [[1, 1, 1, 1]]]},
+                    "bias": "constant(value=0.1)"}
+    data["model"]["activations"] = ["leaky_relu(slope=0.2)", "sigmoid"]
+    exp = config.validate(data, "x")
+    assert exp.init.bias == "constant(value=0.1)"
+    assert exp.model.activations[0] == "leaky_relu(slope=0.2)"
+
+
+def _find(schema, key):
+    """The sub-schema of a property, following $ref."""
+    node = schema["properties"][key]
+    while "$ref" in node:
+        node = schema["$defs"][node["$ref"].rsplit("/", 1)[1]]
+    return node
+
+
+def test_json_schema_lists_every_name_with_its_parameters():
+    from initlab.engine.activations import ACTIVATION_NAMES
+    from initlab.experiments.datasets import DATASET_NAMES
+    from initlab.inits.laws import INITIALIZER_NAMES
+
+    schema = config.schema()
+    assert "name" not in schema.get("required", [])
+    init = _find(schema, "init")
+    weights = init["properties"]["weights"]["anyOf"]
+    assert set(weights[0]["enum"]) == set(INITIALIZER_NAMES)
+    normal = next(s for s in weights if s.get("title") == "normal")
+    assert normal["properties"]["std"]["exclusiveMinimum"] == 0
+    assert normal["properties"]["std"]["default"] == 1.0
+    random = next(s for s in weights if s.get("title") == "random")
+    assert random["properties"]["std"]["default"] == 10.0  # the alias's preset
+    dataset = _find(schema, "dataset")["anyOf"]
+    assert {s["properties"]["name"]["const"] for s in dataset} == set(DATASET_NAMES)
+    circles = next(s for s in dataset if s["title"] == "circles")
+    assert circles["properties"]["n_train"]["minimum"] == 1
+    assert circles["additionalProperties"] is False
+    acts = _find(schema, "model")["properties"]["activations"]["items"]["anyOf"]
+    assert set(acts[0]["enum"]) == set(ACTIVATION_NAMES)
+    probe = config.schema(config.ProbeConfig)
+    assert "gaussian" in [s.get("const") for s in probe["properties"]["input"]["anyOf"]]

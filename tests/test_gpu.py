@@ -3,22 +3,16 @@ real where one is."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import numpy as np
 import pytest
 
 from initlab.engine import backend
 from initlab.experiments import runner
 
-CONFIGS = Path(__file__).resolve().parent.parent / "configs"
+from conftest import CONFIGS
+from conftest import run_config as run
 
 gpu = pytest.mark.skipif(not backend.gpu_available(), reason="needs CuPy and a CUDA device")
-
-
-def run(config: str, *overrides: str, seeds: int | None = None) -> runner.RunResult:
-    plan, be = runner.prepare(CONFIGS / f"{config}.yaml", list(overrides), seeds)
-    return runner.execute(plan, be)
 
 
 @gpu
@@ -41,10 +35,10 @@ def test_gpu_training_matches_cpu(config):
         np.testing.assert_allclose(gpu_run.weights_final[name], arr, rtol=1e-7, atol=1e-9,
                                    err_msg=name)
     np.testing.assert_allclose(gpu_run.final_cost, cpu.final_cost, rtol=1e-8)
-    for e in range(4):
-        for a, b in zip(gpu_run.layers_final[e], cpu.layers_final[e], strict=True):
-            assert a["distinct_units"] == b["distinct_units"]
-            assert a["activation_std"] == pytest.approx(b["activation_std"], rel=1e-6)
+    np.testing.assert_array_equal(gpu_run.layers_final["distinct_units"],
+                                  cpu.layers_final["distinct_units"])
+    np.testing.assert_allclose(gpu_run.layers_final["activation_std"],
+                               cpu.layers_final["activation_std"], rtol=1e-6)
 
 
 @gpu
@@ -80,7 +74,7 @@ def test_gpu_compare_matches_cpu_and_ignores_chunking():
     whole = runner.execute(gpu_plan, backend.get_backend("gpu"))
     chunked = runner.execute(gpu_plan, backend.get_backend("gpu"),
                              chunks=memory.plan_chunks(12, 1000, 5000))
-    assert memory.chunk_plan(gpu_plan, backend.get_backend("gpu")).budget > 0  # memGetInfo
+    assert runner.chunks_for(gpu_plan, backend.get_backend("gpu")).budget > 0  # memGetInfo
     for name, arr in cpu.weights_final.items():
         np.testing.assert_allclose(whole.weights_final[name], arr, rtol=1e-7, atol=1e-9)
         np.testing.assert_array_equal(chunked.weights_final[name], whole.weights_final[name])

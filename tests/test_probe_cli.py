@@ -3,19 +3,15 @@
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
-REPO = Path(__file__).resolve().parents[1]
-INITLAB = str(Path(sys.executable).parent / "initlab")
+from conftest import CONFIGS, Ran, run_cli
 
 
-def call(tmp_path: Path, *args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([INITLAB, *args], cwd=tmp_path, capture_output=True, text=True,
-                          timeout=120, env={"PATH": "/usr/bin:/bin", "COLUMNS": "100"})
+def call(tmp_path: Path, *args: str) -> Ran:
+    return run_cli(tmp_path, *args, columns=100)
 
 
 def test_probe_config_reproduces_cs231n_and_writes_probe_json(tmp_path):
@@ -23,7 +19,7 @@ def test_probe_config_reproduces_cs231n_and_writes_probe_json(tmp_path):
     # expectation (seed-to-seed sd of lecun_normal layer 10 is ~0.6-0.8 %, and the published
     # 0.230877 sits ~1.4 % above the mean, so a single seed falls outside 2 % for ~15-25 % of
     # seeds whatever the stream).
-    ran = call(tmp_path, "probe", str(REPO / "configs" / "deep_tanh_probe.yaml"),
+    ran = call(tmp_path, "probe", str(CONFIGS / "deep_tanh_probe.yaml"),
                "--seeds", "8", "--histograms", "--jacobian", "--out", "OUT")
     assert ran.returncode == 0, ran.stderr
     assert "vanished" in ran.stdout and "saturated" in ran.stdout

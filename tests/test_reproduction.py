@@ -2,19 +2,12 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import numpy as np
 import pytest
 
 from initlab.experiments import runner
 
-CONFIGS = Path(__file__).resolve().parent.parent / "configs"
-
-
-def run(name: str, *overrides: str, seeds: int | None = None) -> runner.RunResult:
-    plan, backend = runner.prepare(CONFIGS / f"{name}.yaml", list(overrides), seeds)
-    return runner.execute(plan, backend)
+from conftest import run_config as run
 
 
 def curve(result: runner.RunResult, e: int = 0) -> dict[int, float]:
@@ -48,7 +41,7 @@ def test_zeros_circles_never_breaks_symmetry():
     costs = [c for _, c in res.history.cost_curve(0)]
     assert costs == pytest.approx([np.log(2)] * len(costs), abs=1e-15)
     assert res.train_accuracy[0] == 0.5 and res.test_accuracy[0] == 0.5
-    assert [layer["distinct_units"] for layer in res.layers_final[0]] == [1, 1, 1]
+    assert list(res.layers_final["distinct_units"][0]) == [1, 1, 1]
 
 
 def test_random_circles_matches_the_notebook_and_reports_a_finite_first_cost():
@@ -66,13 +59,13 @@ def test_random_circles_matches_the_notebook_and_reports_a_finite_first_cost():
 def test_xor_constant_init_stays_symmetric_and_fails():
     res = run("xor_constant")
     assert res.train_accuracy[0] <= 0.75
-    assert res.layers_final[0][0]["distinct_units"] == 1  # 4 hidden units, all the same
+    assert res.layers_final["distinct_units"][0, 0] == 1  # 4 hidden units, all the same
 
 
 def test_xor_random_init_solves_xor():
     res = run("xor_random")
     assert res.train_accuracy[0] == 1.0
-    assert res.layers_final[0][0]["distinct_units"] == 4
+    assert res.layers_final["distinct_units"][0, 0] == 4
 
 
 def test_iris_tiny_equals_the_articles_ten_line_loop():
@@ -95,8 +88,8 @@ def test_neanderthal_toy_output_reaches_one_half():
 
 def test_neanderthal_saturated_stays_saturated():
     res = run("neanderthal_saturated")
-    for layers in (res.layers_init[0], res.layers_final[0]):
-        assert [layer["saturated_fraction"] for layer in layers] == [1.0, 1.0]
+    for layers in (res.layers_init, res.layers_final):
+        assert list(layers["saturated_fraction"][0]) == [1.0, 1.0]
     np.testing.assert_allclose(res.weights_final["W1"], res.weights_init["W1"], atol=1e-12)
     assert res.train_outputs[0].min() > 0.99  # stuck at the sigmoid's upper bound
 

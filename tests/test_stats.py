@@ -6,6 +6,12 @@ import numpy as np
 import pytest
 
 from initlab.engine import activations, losses, nn, stats
+from initlab.reporting.records import layer_records
+
+
+def records(layers: stats.LayerStats) -> list[list[dict]]:
+    """The public per-layer records of every experiment (what metrics.json holds)."""
+    return [layer_records(layers, e) for e in range(layers.n_experiments)]
 
 # ----------------------------------------------------------------------------- distinct_units
 
@@ -171,7 +177,7 @@ def check_common(rec, hand, W1):
 def test_tanh_saturation_moments_and_gradients():
     b1 = np.zeros((2, 3))
     net, p = build("tanh", W1_TANH, b1)
-    rec = stats.layer_stats(np, net, p, X, Y)
+    rec = records(stats.layer_stats(np, net, p, X, Y))
     hand = hand_pass("tanh", W1_TANH, b1)
     assert rec[0][0]["saturated_fraction"] == pytest.approx(5 / 12, abs=1e-15)
     assert rec[1][0]["saturated_fraction"] == 0.0
@@ -186,7 +192,7 @@ def test_tanh_saturation_moments_and_gradients():
 
 def test_sigmoid_saturation_counts_both_ends():
     net, p = build("sigmoid", W1_SIGMOID, B1_SIGMOID)
-    rec = stats.layer_stats(np, net, p, X, Y)
+    rec = records(stats.layer_stats(np, net, p, X, Y))
     hand = hand_pass("sigmoid", W1_SIGMOID, B1_SIGMOID)
     assert rec[0][0]["saturated_fraction"] == pytest.approx(5 / 12, abs=1e-15)
     assert rec[1][0]["saturated_fraction"] == pytest.approx(4 / 12, abs=1e-15)
@@ -204,7 +210,7 @@ def test_sigmoid_saturation_counts_both_ends():
 
 def test_relu_dead_fraction():
     net, p = build("relu", W1_RELU, B1_RELU)
-    rec = stats.layer_stats(np, net, p, X, Y)
+    rec = records(stats.layer_stats(np, net, p, X, Y))
     hand = hand_pass("relu", W1_RELU, B1_RELU)
     assert rec[0][0]["dead_fraction"] == pytest.approx(2 / 3, abs=1e-15)
     assert rec[1][0]["dead_fraction"] == pytest.approx(1 / 3, abs=1e-15)
@@ -221,7 +227,7 @@ def test_statistics_that_do_not_apply_are_none(hidden):
     W1 = rng.normal(size=(2, 3, 2))
     b1 = np.array([[-9.0, -9.0, -9.0], [0.0, 0.0, 0.0]])  # would look "dead" for relu
     net, p = build(hidden, W1, b1)
-    rec = stats.layer_stats(np, net, p, X, Y)
+    rec = records(stats.layer_stats(np, net, p, X, Y))
     for e in range(2):
         assert rec[e][0]["saturated_fraction"] is None
         assert rec[e][0]["dead_fraction"] is None
@@ -237,7 +243,7 @@ def test_linear_hidden_without_bias_matches_hand_pass():
     rng = np.random.default_rng(6)
     W1 = rng.normal(size=(2, 3, 2))
     net, p = build("linear", W1, None, bias=False)
-    rec = stats.layer_stats(np, net, p, X, Y)
+    rec = records(stats.layer_stats(np, net, p, X, Y))
     check_common(rec, hand_pass("linear", W1, None, bias=False), W1)
 
 
@@ -246,20 +252,53 @@ def test_layer_stats_reports_distinct_hidden_units():
                    [[0.3, 0.3], [0.3, 0.3], [0.3, 0.3]]])  # constant init: 1 distinct
     b1 = np.zeros((2, 3))
     net, p = build("tanh", W1, b1)
-    rec = stats.layer_stats(np, net, p, X, Y)
+    rec = records(stats.layer_stats(np, net, p, X, Y))
     assert [rec[e][0]["distinct_units"] for e in range(2)] == [2, 1]
     assert [rec[e][1]["distinct_units"] for e in range(2)] == [1, 1]
     assert all(isinstance(rec[e][0]["distinct_units"], int) for e in range(2))
     b1[0, 1] = 0.5  # the bias tells the copies apart
     net, p = build("tanh", W1, b1)
-    assert stats.layer_stats(np, net, p, X, Y)[0][0]["distinct_units"] == 3
+    assert stats.layer_stats(np, net, p, X, Y)["distinct_units"][0, 0] == 3
 
 
-def test_mean_over_experiments_skips_none():
+def test_layer_stats_are_arrays_with_nan_where_a_statistic_does_not_apply():
     net, p = build("relu", W1_RELU, B1_RELU)
-    rec = stats.layer_stats(np, net, p, X, Y)
-    mean = stats.mean_over_experiments(rec)
-    assert mean[0]["dead_fraction"] == pytest.approx((2 / 3 + 1 / 3) / 2)
-    assert mean[0]["saturated_fraction"] is None
-    assert mean[0]["weight_std"] == pytest.approx((W1_RELU[0].std() + W1_RELU[1].std()) / 2)
-    assert math.isfinite(mean[1]["grad_std"])
+    layers = stats.layer_stats(np, net, p, X, Y)
+    assert (layers.n_experiments, layers.depth) == (2, 2)
+    assert layers.units == (3, 1) and layers.activations == ("relu", "sigmoid")
+    assert all(layers[k].shape == (2, 2) and layers[k].dtype == np.float64
+               for k in stats.STAT_KEYS)
+    assert np.isnan(layers["saturated_fraction"][:, 0]).all()  # relu: no bound
+    assert np.isnan(layers["dead_fraction"][:, 1]).all()  # sigmoid units cannot die
+    assert not np.isnan(layers["dead_fraction"][:, 0]).any()
+
+
+def test_mean_over_a_group_keeps_nan_where_nothing_applies():
+    net, p = build("relu", W1_RELU, B1_RELU)
+    layers = stats.layer_stats(np, net, p, X, Y)
+    mean = layers.mean()
+    assert mean["dead_fraction"][0] == pytest.approx((2 / 3 + 1 / 3) / 2)
+    assert np.isnan(mean["saturated_fraction"][0])
+    assert mean["weight_std"][0] == pytest.approx((W1_RELU[0].std() + W1_RELU[1].std()) / 2)
+    assert math.isfinite(mean["grad_std"][1])
+    assert layers.mean(slice(1, 2))["dead_fraction"][0] == pytest.approx(1 / 3)
+
+
+def test_take_and_concat_rebuild_the_axis_and_equality_sees_every_value():
+    net, p = build("tanh", W1_TANH, np.zeros((2, 3)))
+    layers = stats.layer_stats(np, net, p, X, Y)
+    again = stats.LayerStats.concat([layers.take(slice(0, 1)), layers.take(slice(1, 2))])
+    assert again == layers
+    changed = layers.take(slice(None))
+    changed.values["grad_std"] = changed["grad_std"] + 1e-15
+    assert changed != layers
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_mean_std_is_numpys_std_bit_for_bit(dtype):
+    a = np.random.default_rng(3).normal(2.0, 3.0, size=(4, 7, 33)).astype(dtype)
+    mean, std = stats.mean_std(np, a, np.empty_like(a))
+    np.testing.assert_array_equal(mean, a.mean(axis=(-2, -1)))
+    np.testing.assert_array_equal(std, a.std(axis=(-2, -1)))
+    view = a[:, :, :20]  # a strided view, no scratch
+    np.testing.assert_array_equal(stats.mean_std(np, view)[1], view.std(axis=(-2, -1)))

@@ -4,23 +4,22 @@ and a failing worker is an error in the parent, not a hang."""
 from __future__ import annotations
 
 import os
-from pathlib import Path
 
 import numpy as np
 import pytest
 
 from initlab.engine import nn, train, workers
-from initlab.experiments import runner
-from initlab.experiments.plan import initial_values
+from initlab.experiments.plan import from_file, initial_values
 
-HE = Path(__file__).resolve().parent.parent / "configs" / "he_circles.yaml"
+from conftest import HE
+
 pytestmark = pytest.mark.skipif(not workers.parallel_available(),
                                 reason="worker processes need fork (Linux)")
 
 
 @pytest.fixture(scope="module")
 def setup():
-    plan, _ = runner.prepare(HE, ["train.epochs=130", "train.log_every=40"], n_seeds=8)
+    plan = from_file(HE, ["train.epochs=130", "train.log_every=40"], n_seeds=8)
     return plan, initial_values(plan)
 
 

@@ -1,4 +1,5 @@
-"""Training benchmarks: the batched engine against the notebook-style one-model NumPy loop.
+"""Training benchmarks: the batched engine against the notebook-style one-model NumPy loop
+(measurements only; ``reporting.bench_tables`` prints them).
 
 Both train the he_circles experiment (2 → 10 → 5 → 1, 300 samples, full-batch gradient descent)
 from the same starting weights, timed in the same process, interleaved, best of ``repeat``.
@@ -15,12 +16,12 @@ Ratios are baseline time / initlab time, so > 1 means initlab is faster.
 from __future__ import annotations
 
 import time
+from dataclasses import dataclass
 
 import numpy as np
-from rich.console import Console
-from rich.table import Table
 
 from initlab.commands import compare, reference
+from initlab.commands.run import prepare
 from initlab.engine import nn, train
 from initlab.engine.backend import get_backend
 from initlab.experiments import runner
@@ -31,17 +32,39 @@ BATCH_SEEDS = 20
 COMPARE_INITS = ["zeros", "random", "he"]
 
 
+@dataclass(frozen=True)
+class Timing:
+    """One benchmarked method: best time over the repeats, models trained, the speed-up over
+    the baseline per model (baseline s/model ÷ this s/model) and, for compare rows, how many
+    models ended with the loop's train accuracy."""
+
+    method: str
+    models: int
+    seconds: float
+    us_per_iteration: float
+    speedup: float
+    same_accuracy: int | None = None
+
+
+@dataclass(frozen=True)
+class Bench:
+    """A benchmark table: what was timed (``title``) and one Timing per method, baseline first."""
+
+    title: str
+    rows: list[Timing]
+
+
 def _time(fn) -> float:
     start = time.perf_counter()
     fn()
     return time.perf_counter() - start
 
 
-def train_benchmark(console: Console, iterations: int, repeat: int) -> dict[str, float]:
-    """Print and return best times (s): baseline loop, engine E = 1, engine E = 20 seeds."""
+def train_benchmark(iterations: int, repeat: int) -> Bench:
+    """Best times of the baseline loop, the engine at E = 1 and at E = 20 seeds."""
     overrides = [f"train.epochs={iterations}", f"train.log_every={iterations}"]
-    plan1, backend = runner.prepare(CONFIG, overrides)
-    planN, _ = runner.prepare(CONFIG, overrides, n_seeds=BATCH_SEEDS)
+    plan1, backend = prepare(CONFIG, overrides)
+    planN, _ = prepare(CONFIG, overrides, n_seeds=BATCH_SEEDS)
     data, cfg = plan1.dataset, plan1.config
     X, Y = data.X_train, data.y_train
     start1, startN = initial_values(plan1), initial_values(planN)
@@ -60,21 +83,15 @@ def train_benchmark(console: Console, iterations: int, repeat: int) -> dict[str,
         best["baseline"] = min(best["baseline"], _time(baseline))
         best["engine"] = min(best["engine"], _time(lambda: engine(plan1, start1)))
         best["engine_batched"] = min(best["engine_batched"], _time(lambda: engine(planN, startN)))
-
     base = best["baseline"]
-    t = Table(title=f"he_circles, {iterations} iterations, float64, best of {repeat} "
-                    f"({backend.label})", title_justify="left")
-    for col in ("method", "models", "time (s)", "µs / iteration", "per model vs loop"):
-        t.add_column(col, justify="left" if col == "method" else "right")
     rows = [("notebook-style NumPy loop (baseline)", 1, base),
             ("initlab batched engine, E = 1", 1, best["engine"]),
             (f"initlab batched engine, E = {BATCH_SEEDS} seeds", BATCH_SEEDS,
              best["engine_batched"])]
-    for name, models, secs in rows:
-        t.add_row(name, str(models), f"{secs:.3f}", f"{1e6 * secs / iterations:.1f}",
-                  f"{base * models / secs:.2f}×")
-    console.print(t)
-    return best
+    return Bench(f"he_circles, {iterations} iterations, float64, best of {repeat} "
+                 f"({backend.label})",
+                 [Timing(name, models, secs, 1e6 * secs / iterations, base * models / secs)
+                  for name, models, secs in rows])
 
 
 def _loop_one_by_one(plan, iterations: int) -> np.ndarray:
@@ -92,9 +109,8 @@ def _loop_one_by_one(plan, iterations: int) -> np.ndarray:
     return acc
 
 
-def compare_benchmark(console: Console, iterations: int, repeat: int,
-                      n_workers: int) -> dict[str, float]:
-    """Print and return best times (s): the loop over 60 models and the batched compare."""
+def compare_benchmark(iterations: int, repeat: int, n_workers: int) -> Bench:
+    """Best times of the loop over 60 models and of the batched compare, 3 ways."""
     def plan_for(dtype: str):
         opts = compare.Options(CONFIG, COMPARE_INITS, BATCH_SEEDS, None,
                                [f"train.epochs={iterations}", f"dtype={dtype}"])
@@ -116,17 +132,10 @@ def compare_benchmark(console: Console, iterations: int, repeat: int,
             outcome[name] = runner.execute(plan, backend, n_workers=workers).train_accuracy
             best[name] = min(best[name], time.perf_counter() - t0)
     E, base = plan64.n_experiments, best["loop"]
-    t = Table(title=f"compare --inits {','.join(COMPARE_INITS)} --seeds {BATCH_SEEDS} on "
-                    f"he_circles: {E} models × {iterations} iterations, best of {repeat}",
-              title_justify="left")
-    for col in ("method", "time (s)", "µs / model-iteration", "vs loop", "same train acc"):
-        t.add_column(col, justify="left" if col == "method" else "right")
-    t.add_row("notebook-style loop, one model at a time (float64)", f"{base:.3f}",
-              f"{1e6 * base / (E * iterations):.1f}", "1.00×", "—")
-    for name in variants:
-        same = int((outcome[name] == outcome["loop"]).sum())
-        t.add_row(f"initlab compare, batched, {name}", f"{best[name]:.3f}",
-                  f"{1e6 * best[name] / (E * iterations):.1f}", f"{base / best[name]:.2f}×",
-                  f"{same}/{E} models")
-    console.print(t)
-    return best
+    per = 1e6 / (E * iterations)
+    rows = [Timing("notebook-style loop, one model at a time (float64)", E, base, per * base, 1.0)]
+    rows += [Timing(f"initlab compare, batched, {name}", E, best[name], per * best[name],
+                    base / best[name], int((outcome[name] == outcome["loop"]).sum()))
+             for name in variants]
+    return Bench(f"compare --inits {','.join(COMPARE_INITS)} --seeds {BATCH_SEEDS} on "
+                 f"he_circles: {E} models × {iterations} iterations, best of {repeat}", rows)

@@ -1,8 +1,10 @@
-"""`initlab compare`: one experiment under several initializers × seeds, trained as one batch.
+"""`initlab compare`: one experiment file under several initializers × seeds, trained as one
+batch.
 
-``setup`` turns the command's options into a validated plan (experiment axis laid out
-init-major: all seeds of the first initializer, then the next); ``summarize`` reduces a finished
-run to one ``InitSummary`` per initializer (see ``seedstats``).
+``options`` checks the command line's shapes, ``setup`` turns them into a validated plan (the
+experiment axis laid out init-major: all seeds of the first initializer, then the next), ``run``
+trains it and reduces it to one ``InitSummary`` per initializer (``seedstats``), the median cost
+curves and a verdict: a ``CompareResult``.
 """
 
 from __future__ import annotations
@@ -13,9 +15,10 @@ from pathlib import Path
 import numpy as np
 
 from initlab.commands import seedstats
-from initlab.engine import train
+from initlab.engine import memory, train
+from initlab.engine.backend import Backend
 from initlab.errors import InitlabError
-from initlab.experiments import config
+from initlab.experiments import config, runner
 from initlab.experiments.plan import Plan, build
 
 DEFAULT_CONFIG = Path(__file__).resolve().parents[2] / "configs" / "he_circles.yaml"
@@ -62,7 +65,7 @@ def options(config_path: Path | None, inits: str | None, n_seeds: int | None,
                    list(overrides))
 
 
-def log_grid(cfg: config.Experiment, n_train: int) -> int:
+def log_grid(cfg: config.RunConfig, n_train: int) -> int:
     """Log step for compare: the file's ``log_every``, refined to about CURVE_POINTS points."""
     total = cfg.train.epochs * train.iterations_per_epoch(n_train, cfg.train.batch_size)
     return max(1, min(cfg.train.log_every, -(-total // CURVE_POINTS)))
@@ -83,28 +86,50 @@ def setup(opts: Options) -> Plan:
     return plan
 
 
-def summarize(result, success: float, target_cost: float) -> list[seedstats.InitSummary]:
+@dataclass
+class CompareResult:
+    """A finished (or interrupted) comparison: the run, one summary per initializer in the order
+    given, the index of the best, the verdict, and each initializer's median cost curve."""
+
+    run: runner.RunResult
+    summaries: list[seedstats.InitSummary]
+    best: int
+    verdict: str
+    curves: dict[str, np.ndarray]
+    success: float
+    target_cost: float
+    chunking: memory.ChunkPlan
+
+
+def run(plan: Plan, backend: Backend, *, success: float, target_cost: float,
+        chunking: memory.ChunkPlan, callbacks: runner.Callbacks | None = None,
+        n_workers: int = 1) -> CompareResult:
+    """Train every init × seed of the plan in ``chunking``'s chunks and summarize them."""
+    result = runner.execute(plan, backend, callbacks, n_workers=n_workers, chunks=chunking)
+    summaries = summarize(result, success, target_cost)
+    return CompareResult(result, summaries, seedstats.best(summaries),
+                         seedstats.verdict(summaries), median_curves(result), success,
+                         target_cost, chunking)
+
+
+def summarize(result: runner.RunResult, success: float,
+              target_cost: float) -> list[seedstats.InitSummary]:
     """One summary per initializer, in the order given, from a finished (or interrupted) run."""
     hist = result.history
-    labels = np.array([m.init for m in result.plan.members])
-    costs = np.stack(hist.log_costs)  # (T, E)
-    to_target = seedstats.first_below(hist.log_iterations, costs, target_cost)
-    out = []
-    for init in dict.fromkeys(labels):
-        rows = labels == init
-        out.append(seedstats.summarize_init(
-            init, _pick(result.train_accuracy, rows), _pick(result.test_accuracy, rows),
-            result.final_cost[rows], to_target[rows], hist.diverged_at[rows], success))
-    return out
+    to_target = seedstats.first_below(hist.log_iterations, np.stack(hist.log_costs), target_cost)
+    return [seedstats.summarize_init(
+        init, _pick(result.train_accuracy, rows), _pick(result.test_accuracy, rows),
+        result.final_cost[rows], to_target[rows], hist.diverged_at[rows], success)
+        for init, rows in result.plan.groups.items()]
 
 
-def _pick(values: np.ndarray | None, rows: np.ndarray) -> np.ndarray | None:
+def _pick(values: np.ndarray | None, rows: slice) -> np.ndarray | None:
     return None if values is None else values[rows]
 
 
-def median_curves(result) -> dict[str, np.ndarray]:
+def median_curves(result: runner.RunResult) -> dict[str, np.ndarray]:
     """{init: median cost over its seeds at every log step (non-finite counts as +inf)}."""
-    labels = np.array([m.init for m in result.plan.members])
     costs = np.stack(result.history.log_costs)
     costs = np.where(np.isfinite(costs), costs, np.inf)
-    return {init: np.median(costs[:, labels == init], axis=1) for init in dict.fromkeys(labels)}
+    return {init: np.median(costs[:, rows], axis=1)
+            for init, rows in result.plan.groups.items()}

@@ -14,6 +14,7 @@ import numpy as np
 
 from initlab.engine.backend import special
 from initlab.errors import InitlabError
+from initlab.params import NoParams, Params, Registry, number
 
 SELU_ALPHA = 1.6732632423543772
 SELU_SCALE = 1.0507009873554805
@@ -44,6 +45,14 @@ class Activation:
     def backward(self, xp: Any, z: Any, a: Any, da: Any) -> Any:
         """da ← da · φ'(z), in place (``a`` = φ(z) from the forward pass)."""
         return _BACKWARD[self.name](xp, z, a, da, self.params)
+
+    def derivative(self, xp: Any, z: Any, a: Any) -> Any:
+        """φ'(z) as a new array shaped like z, in the cheapest form that multiplies right: None
+        where φ' ≡ 1 (linear), a bool mask for relu, else floats."""
+        shortcut = _DERIVATIVE.get(self.name)
+        if shortcut is not None:
+            return shortcut(xp, z, a)
+        return None if self.name == "linear" else self.backward(xp, z, a, xp.ones_like(z))
 
 
 def _linear(xp: Any, z: Any, out: Any, p: dict) -> Any:
@@ -143,6 +152,14 @@ _BACKWARD = {"linear": _d_linear, "relu": _d_relu, "leaky_relu": _d_leaky_relu, 
              "sigmoid": _d_sigmoid, "selu": _d_selu, "gelu": _d_gelu, "softmax": _d_softmax}
 
 
+def _tanh_derivative(xp: Any, z: Any, a: Any) -> Any:  # 1 − a², one temporary
+    d = xp.multiply(a, a)
+    return xp.subtract(1.0, d, out=d)
+
+
+_DERIVATIVE = {"relu": lambda xp, z, a: z > 0, "tanh": _tanh_derivative}
+
+
 _LAWS = {
     "linear": ("φ(z) = z", None, False),
     "relu": ("φ(z) = max(0, z)", None, True),
@@ -154,27 +171,22 @@ _LAWS = {
     "softmax": ("φ(z)_i = e^(z_i) / Σ_j e^(z_j)  (output layer, with softmax_ce)", (0.0, 1.0),
                 False),
 }
-_DEFAULTS = {"leaky_relu": {"slope": 0.01}}
+
+
+class LeakyReluParams(Params):
+    """slope: the factor of negative inputs."""
+
+    slope: number() = 0.01
+
+
+REGISTRY = Registry("activation", {name: LeakyReluParams if name == "leaky_relu" else NoParams
+                                   for name in _LAWS})
 ACTIVATION_NAMES: tuple[str, ...] = tuple(_LAWS)
 
 
 def get(spec: str | dict[str, Any]) -> Activation:
-    """``"tanh"`` or ``{"name": "leaky_relu", "slope": 0.2}`` → Activation (errors list names)."""
-    from initlab.experiments.config import suggest  # noqa: PLC0415  (config imports no numpy; no cycle)
-
-    if isinstance(spec, dict):
-        params = dict(spec)
-        name = str(params.pop("name", ""))
-    else:
-        name, params = str(spec), {}
-    if name not in _LAWS:
-        raise InitlabError(f"unknown activation '{name}'; valid: {', '.join(ACTIVATION_NAMES)}"
-                           f"{suggest(name, ACTIVATION_NAMES)}")
-    allowed = _DEFAULTS.get(name, {})
-    for key in params:
-        if key not in allowed:
-            valid = ", ".join(allowed) or "none"
-            raise InitlabError(f"activation {name} has no parameter '{key}' (allowed: {valid})")
-    merged = {**allowed, **{k: float(v) for k, v in params.items()}}
-    law, bounds, can_die = _LAWS[name]
-    return Activation(name, law, merged, bounds, can_die)
+    """``"tanh"``, ``"leaky_relu(slope=0.2)"`` or ``{"name": "leaky_relu", "slope": 0.2}`` →
+    Activation (one-line errors list the names and parameters)."""
+    found = REGISTRY.resolve(spec)
+    law, bounds, can_die = _LAWS[found.name]
+    return Activation(found.name, law, found.params, bounds, can_die)

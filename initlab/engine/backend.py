@@ -15,6 +15,7 @@ import numpy as np
 
 from initlab.errors import InitlabError
 
+DEVICES = ("cpu", "gpu", "auto")  # auto: the GPU when CuPy sees one, else the CPU
 GPU_INSTALL_HINT = "pip install 'initlab[gpu]' (CUDA 12), or cupy-cuda13x for CUDA 13"
 
 
@@ -58,8 +59,8 @@ def get_backend(device: str) -> Backend:
     """'cpu' → NumPy; 'gpu' → CuPy or InitlabError saying what is missing; 'auto' → GPU if any."""
     if device == "cpu":
         return Backend("cpu", np, f"cpu (NumPy {np.__version__})")
-    if device not in ("gpu", "auto"):
-        raise InitlabError(f"unknown device '{device}'; valid: cpu, gpu, auto")
+    if device not in DEVICES:
+        raise InitlabError(f"unknown device '{device}'; valid: {', '.join(DEVICES)}")
     cupy, why = _cupy_or_reason()
     if cupy is None:
         if device == "auto":

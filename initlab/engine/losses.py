@@ -12,14 +12,24 @@ from typing import Any
 from initlab.engine.activations import Activation
 from initlab.errors import InitlabError
 
+TASKS = ("binary", "multiclass", "regression")
+
 
 @dataclass(frozen=True)
 class Loss:
-    """A cost, its law, and the output activations it is defined for (None: any but softmax)."""
+    """A cost, its law, the output activations it is defined for (None: any but softmax), the
+    data tasks it fits, and the task it is the natural readout of."""
 
     name: str
     law: str
     outputs: tuple[str, ...] | None
+    fits: tuple[str, ...]
+    native: str
+
+    @property
+    def output(self) -> str:
+        """The output activation this loss is used with by default (probe's readout)."""
+        return "linear" if self.outputs is None else self.outputs[0]
 
     def check_output(self, act: Activation, n_out: int) -> None:
         """Raise InitlabError when this loss does not fit the output layer."""
@@ -67,9 +77,12 @@ class Loss:
 
 
 LOSSES: dict[str, Loss] = {
-    "bce": Loss("bce", "−mean[y log σ(z) + (1−y) log(1−σ(z))], from logits", ("sigmoid",)),
-    "softmax_ce": Loss("softmax_ce", "−mean Σ_k y_k log softmax(z)_k, from logits", ("softmax",)),
-    "quadratic": Loss("quadratic", "mean ½‖φ(z) − y‖²  (the Neanderthal article's cost)", None),
+    "bce": Loss("bce", "−mean[y log σ(z) + (1−y) log(1−σ(z))], from logits", ("sigmoid",),
+                ("binary",), "binary"),
+    "quadratic": Loss("quadratic", "mean ½‖φ(z) − y‖²  (the Neanderthal article's cost)", None,
+                      TASKS, "regression"),
+    "softmax_ce": Loss("softmax_ce", "−mean Σ_k y_k log softmax(z)_k, from logits", ("softmax",),
+                       ("multiclass",), "multiclass"),
 }
 
 
@@ -78,3 +91,15 @@ def get(name: str) -> Loss:
     if name not in LOSSES:
         raise InitlabError(f"unknown loss '{name}'; valid: {', '.join(LOSSES)}")
     return LOSSES[name]
+
+
+def fitting(task: str) -> list[str]:
+    """The losses that fit a data task, its native one first: binary → bce, quadratic."""
+    return sorted((n for n, loss in LOSSES.items() if task in loss.fits),
+                  key=lambda n: LOSSES[n].native != task)
+
+
+def native(task: str) -> Loss:
+    """The loss a task is read out with by default (binary: bce, multiclass: softmax_ce,
+    regression: quadratic)."""
+    return next(loss for loss in LOSSES.values() if loss.native == task)

@@ -15,8 +15,6 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-import numpy as np
-
 from initlab.errors import InitlabError
 
 BUDGET_SHARE = 0.25  # of the memory available when the run starts
@@ -44,13 +42,6 @@ class ChunkPlan:
         return [(a, min(a + self.size, self.n_experiments))
                 for a in range(0, self.n_experiments, self.size)]
 
-    def describe(self) -> str:
-        budget = f"{human_bytes(self.budget)} budget, ~{human_bytes(self.per_experiment)} each"
-        if self.count == 1:
-            return f"{self.n_experiments} experiment(s) in one batch (≤ {self.size} fit: {budget})"
-        return (f"{self.n_experiments} experiments in {self.count} chunks of ≤ {self.size} "
-                f"(memory: {budget})")
-
 
 def bytes_per_experiment(layers: tuple[int, ...], m_train: int, m_test: int, batch: int,
                          itemsize: int) -> int:
@@ -60,6 +51,11 @@ def bytes_per_experiment(layers: tuple[int, ...], m_train: int, m_test: int, bat
     samples = (ACTIVATION_COPIES * batch + (ACTIVATION_COPIES + EVAL_TEMPORARIES) * m_train
                + ACTIVATION_COPIES * m_test)
     return itemsize * units * samples + 8 * PARAM_COPIES * params
+
+
+def budget_bytes(backend: Any, limit: int | None = None) -> int:
+    """``limit``, or BUDGET_SHARE of the free memory of the backend's device."""
+    return limit if limit is not None else int(BUDGET_SHARE * available_bytes(backend))
 
 
 def available_bytes(backend: Any) -> int:
@@ -81,17 +77,6 @@ def plan_chunks(n_experiments: int, per_experiment: int, budget: int) -> ChunkPl
     """The largest chunk size whose experiments fit in ``budget`` (at least one)."""
     size = max(1, min(n_experiments, budget // max(1, per_experiment)))
     return ChunkPlan(n_experiments, size, per_experiment, budget)
-
-
-def chunk_plan(plan: Any, backend: Any, limit: int | None = None) -> ChunkPlan:
-    """Chunks for a run plan: ``limit`` bytes, or BUDGET_SHARE of the device's free memory."""
-    data, cfg = plan.dataset, plan.config
-    batch = data.n_train if cfg.train.batch_size is None else min(cfg.train.batch_size,
-                                                                   data.n_train)
-    per = bytes_per_experiment(plan.net.layers, data.n_train, data.n_test, batch,
-                               np.dtype(cfg.dtype).itemsize)
-    budget = limit if limit is not None else int(BUDGET_SHARE * available_bytes(backend))
-    return plan_chunks(plan.n_experiments, per, budget)
 
 
 _UNITS = {"": 1, "b": 1, "k": 1e3, "kb": 1e3, "kib": 1024, "m": 1e6, "mb": 1e6, "mib": 1024**2,

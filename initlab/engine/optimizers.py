@@ -2,7 +2,20 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Protocol
+
+OPTIMIZERS = ("gd", "sgd", "momentum", "adam")
+
+
+class OptimizerSettings(Protocol):
+    """What ``make`` reads (the run config's ``train`` section has these keys)."""
+
+    optimizer: str
+    lr: float
+    momentum: float
+    beta1: float
+    beta2: float
+    eps: float
 
 
 class Optimizer:
@@ -55,8 +68,8 @@ class Adam(Optimizer):
         theta -= self.tmp
 
 
-def make(xp: Any, flat: Any, train: Any) -> Optimizer:
-    """Optimizer for a TrainSection (gd, sgd, momentum, adam)."""
+def make(xp: Any, flat: Any, train: OptimizerSettings) -> Optimizer:
+    """The update rule ``train.optimizer`` (one of OPTIMIZERS) for the buffer ``flat``."""
     if train.optimizer == "momentum":
         return Momentum(xp, flat, train.lr, train.momentum)
     if train.optimizer == "adam":

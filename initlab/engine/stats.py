@@ -1,13 +1,21 @@
 """Per-layer statistics of a batched network: activations, saturation, dead units, gradients,
-symmetry. All reductions run on the device over the experiment axis; one host copy at the end."""
+symmetry. All reductions run on the device over the experiment axis; one host copy at the end.
+
+``LayerStats`` keeps them as arrays — one (E, L) float64 array per statistic — until the JSON
+edge; ``mean(rows)`` averages a group of experiments (an initializer's seeds). The moment and
+saturation helpers are shared with ``initlab probe``.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
 from initlab.engine import nn
+from initlab.engine.activations import Activation
 from initlab.engine.backend import to_numpy
 
 SATURATION_MARGIN = 0.01  # a unit is saturated when within 0.01 of a bound of tanh/sigmoid
@@ -15,6 +23,85 @@ SYMMETRY_TOL = 1e-12  # units whose incoming weights (and bias) agree within thi
 
 STAT_KEYS = ("preactivation_mean", "preactivation_std", "activation_mean", "activation_std",
              "saturated_fraction", "dead_fraction", "weight_std", "grad_std", "distinct_units")
+OPTIONAL_KEYS = ("saturated_fraction", "dead_fraction")  # NaN where the activation has none
+
+
+@dataclass(frozen=True, eq=False)
+class LayerStats:
+    """Statistics of E experiments × L layers: ``values[key]`` is an (E, L) float64 array for
+    every key of STAT_KEYS (NaN where it does not apply: saturation of unbounded units, dead
+    share of units that cannot die); ``units`` and ``activations`` describe the L layers."""
+
+    units: tuple[int, ...]
+    activations: tuple[str, ...]
+    values: dict[str, np.ndarray]
+
+    @property
+    def n_experiments(self) -> int:
+        return int(self.values[STAT_KEYS[0]].shape[0])
+
+    @property
+    def depth(self) -> int:
+        return len(self.units)
+
+    def __getitem__(self, key: str) -> np.ndarray:
+        return self.values[key]
+
+    def __eq__(self, other: object) -> bool:
+        return (isinstance(other, LayerStats) and self.units == other.units
+                and self.activations == other.activations
+                and all(np.array_equal(self.values[k], other.values[k], equal_nan=True)
+                        for k in STAT_KEYS))
+
+    __hash__ = None  # mutable arrays inside
+
+    def take(self, rows: slice | np.ndarray) -> LayerStats:
+        """The statistics of the experiments ``rows`` (a slice or an index/bool array)."""
+        return LayerStats(self.units, self.activations,
+                          {k: v[rows] for k, v in self.values.items()})
+
+    def mean(self, rows: slice | np.ndarray = slice(None)) -> dict[str, np.ndarray]:
+        """{key: (L,) mean over the experiments ``rows``}; NaN stays NaN where a key does not
+        apply to a layer."""
+        return {k: v[rows].mean(axis=0) for k, v in self.values.items()}
+
+    @staticmethod
+    def concat(parts: Sequence[LayerStats]) -> LayerStats:
+        """Parts of one experiment axis, joined in order."""
+        first = parts[0]
+        return LayerStats(first.units, first.activations,
+                          {k: np.concatenate([p.values[k] for p in parts]) for k in STAT_KEYS})
+
+
+def mean_std(xp: Any, a: Any, scratch: Any = None) -> tuple[Any, Any]:
+    """(mean, std), each (E,), over units × samples of a (E, n, m) array, computed as NumPy's
+    ``std`` computes it (mean, then the mean of squared deviations); ``scratch``, an array like
+    ``a``, holds the deviations instead of a temporary."""
+    count = a.shape[-2] * a.shape[-1]
+    mean = a.sum(axis=(-2, -1), keepdims=True)
+    mean /= count
+    dev = xp.subtract(a, mean, out=scratch)
+    dev *= dev
+    var = dev.sum(axis=(-2, -1))
+    var /= count
+    return mean[:, 0, 0], xp.sqrt(var)
+
+
+def saturated_share(xp: Any, act: Activation, a: Any) -> Any:
+    """(E,) share of the entries of a = φ(z) within SATURATION_MARGIN of a bound of φ; NaN for
+    activations without bounds."""
+    if act.bounds is None:
+        return xp.full(a.shape[0], np.nan)
+    lo, hi = act.bounds
+    near = (a <= lo + SATURATION_MARGIN) | (a >= hi - SATURATION_MARGIN)
+    return near.mean(axis=(-2, -1))
+
+
+def dead_share(xp: Any, act: Activation, a: Any) -> Any:
+    """(E,) share of units zero on every sample (ReLU); NaN for units that cannot die."""
+    if not act.can_die:
+        return xp.full(a.shape[0], np.nan)
+    return (a <= 0).all(axis=-1).mean(axis=-1)
 
 
 def distinct_units(xp: Any, W: Any, b: Any | None, tol: float = SYMMETRY_TOL) -> Any:
@@ -30,10 +117,9 @@ def distinct_units(xp: Any, W: Any, b: Any | None, tol: float = SYMMETRY_TOL) ->
     return rows.shape[1] - same.sum(axis=-1)
 
 
-def layer_stats(xp: Any, net: nn.Network, p: nn.ParamStore, X: Any, Y: Any) -> list[list[dict]]:
+def layer_stats(xp: Any, net: nn.Network, p: nn.ParamStore, X: Any, Y: Any) -> LayerStats:
     """Statistics of every layer for every experiment, from one forward and one backward pass
-    over (X, Y): ``result[e][l]`` is a dict with ``layer`` (1-based), ``units``, ``activation``
-    and the STAT_KEYS (``None`` where a statistic does not apply to the activation)."""
+    over (X, Y)."""
     ws = nn.forward_fresh(xp, net, p, X)
     grads = nn.ParamStore(xp, net, p.n_exp, p.flat.dtype)
     with np.errstate(all="ignore"):
@@ -41,45 +127,13 @@ def layer_stats(xp: Any, net: nn.Network, p: nn.ParamStore, X: Any, Y: Any) -> l
         columns = []
         for l, act in enumerate(net.activations):
             z, a = ws.z[l], ws.a[l]
-            nan = xp.full(p.n_exp, np.nan)
-            if act.bounds is not None:
-                lo, hi = act.bounds
-                near = (a <= lo + SATURATION_MARGIN) | (a >= hi - SATURATION_MARGIN)
-                saturated = near.mean(axis=(-2, -1))
-            else:
-                saturated = nan
-            dead = (a <= 0).all(axis=-1).mean(axis=-1) if act.can_die else nan
             bias = p.b[l] if net.bias else None
             columns.append(xp.stack([
-                z.mean(axis=(-2, -1)), z.std(axis=(-2, -1)),
-                a.mean(axis=(-2, -1)), a.std(axis=(-2, -1)),
-                saturated, dead,
-                p.W[l].std(axis=(-2, -1)), grads.W[l].std(axis=(-2, -1)),
+                *mean_std(xp, z), *mean_std(xp, a),
+                saturated_share(xp, act, a), dead_share(xp, act, a),
+                mean_std(xp, p.W[l])[1], mean_std(xp, grads.W[l])[1],
                 distinct_units(xp, p.W[l], bias).astype(z.dtype),
             ], axis=-1))  # (E, k)
     table = to_numpy(xp.stack(columns, axis=1)).astype(np.float64)  # (E, L, k)
-    return [[_record(l, net, table[e, l]) for l in range(net.depth)] for e in range(p.n_exp)]
-
-
-def _record(l: int, net: nn.Network, values: np.ndarray) -> dict:
-    rec: dict[str, Any] = {"layer": l + 1, "units": net.layers[l + 1],
-                           "activation": net.activations[l].label}
-    for key, v in zip(STAT_KEYS, values, strict=True):
-        if key == "distinct_units":
-            rec[key] = int(v)
-        else:
-            rec[key] = None if np.isnan(v) and key in ("saturated_fraction", "dead_fraction") \
-                else float(v)
-    return rec
-
-
-def mean_over_experiments(layers: list[list[dict]]) -> list[dict]:
-    """Average each statistic over experiments (``None`` stays ``None``) for one summary table."""
-    out = []
-    for l, first in enumerate(layers[0]):
-        rec = {k: first[k] for k in ("layer", "units", "activation")}
-        for key in STAT_KEYS:
-            vals = [exp[l][key] for exp in layers if exp[l][key] is not None]
-            rec[key] = float(np.mean(vals)) if vals else None
-        out.append(rec)
-    return out
+    values = {key: np.ascontiguousarray(table[:, :, k]) for k, key in enumerate(STAT_KEYS)}
+    return LayerStats(tuple(net.layers[1:]), tuple(a.label for a in net.activations), values)

@@ -17,13 +17,22 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 import numpy as np
 
 from initlab.engine import nn, optimizers, workers
 from initlab.engine.backend import single_threaded_blas, to_numpy
-from initlab.experiments.config import TrainSection
+
+
+class TrainSettings(optimizers.OptimizerSettings, Protocol):
+    """What the loop reads (the run config's ``train`` section has these keys)."""
+
+    epochs: int
+    batch_size: int | None
+    log_every: int
+    data_seed: int
+
 
 MIN_SHARD_ELEMENTS = 1 << 16  # a worker's shard holds at least this many activations per step
 SEGMENT = 64  # iterations between gathers (and worker syncs): bounds the wait after Ctrl-C
@@ -31,19 +40,62 @@ SEGMENT = 64  # iterations between gathers (and worker syncs): bounds the wait a
 
 @dataclass
 class History:
-    """What a training left behind, on the host."""
+    """What a training left behind, on the host.
+
+    ``log_costs[t]`` (E,) holds every experiment's cost at ``log_iterations[t]``. A history
+    joined from chunks (``concat``) of an interrupted run can hold experiments trained to
+    different iterations: ``iterations`` (E,) then says how far each got, and ``logged`` (T, E)
+    which entries of ``log_costs`` exist (the others are NaN). Both are None when every
+    experiment ran ``n_iterations`` and every entry exists."""
 
     log_iterations: list[int] = field(default_factory=list)
     log_costs: list[np.ndarray] = field(default_factory=list)  # each (E,)
-    n_iterations: int = 0  # iterations completed
+    n_iterations: int = 0  # iterations completed (the most any experiment completed)
     planned_iterations: int = 0
     diverged_at: np.ndarray | None = None  # (E,) int, −1 = never
     interrupted: bool = False
+    iterations: np.ndarray | None = None  # (E,) int, None: all n_iterations
+    logged: np.ndarray | None = None  # (T, E) bool, None: all
 
     def cost_curve(self, e: int) -> list[list[float]]:
         """[[iteration, cost], …] for experiment e."""
-        pairs = zip(self.log_iterations, self.log_costs, strict=True)
-        return [[it, float(c[e])] for it, c in pairs]
+        rows = range(len(self.log_iterations)) if self.logged is None else np.flatnonzero(
+            self.logged[:, e])
+        return [[self.log_iterations[t], float(self.log_costs[t][e])] for t in rows]
+
+    def iterations_done(self, n_experiments: int) -> np.ndarray:
+        """(E,) iterations each experiment completed."""
+        if self.iterations is not None:
+            return self.iterations
+        return np.full(n_experiments, self.n_iterations, dtype=np.int64)
+
+    @staticmethod
+    def concat(parts: list[History]) -> History:
+        """Histories of consecutive parts of one experiment axis as one; their log grids are
+        merged (they differ only when a part was interrupted)."""
+        if len(parts) == 1:
+            return parts[0]
+        grid = sorted({it for part in parts for it in part.log_iterations})
+        row = {it: t for t, it in enumerate(grid)}
+        sizes = [len(part.diverged_at) for part in parts]
+        costs = np.full((len(grid), sum(sizes)), np.nan)
+        logged = np.zeros(costs.shape, dtype=bool)
+        offset = 0
+        for part, size in zip(parts, sizes, strict=True):
+            rows = [row[it] for it in part.log_iterations]
+            costs[rows, offset:offset + size] = np.stack(part.log_costs)
+            logged[rows, offset:offset + size] = True
+            offset += size
+        iterations = np.concatenate([p.iterations_done(n) for p, n in zip(parts, sizes,
+                                                                           strict=True)])
+        uniform = bool(logged.all())
+        return History(log_iterations=grid, log_costs=list(costs),
+                       n_iterations=int(iterations.max()),
+                       planned_iterations=parts[0].planned_iterations,
+                       diverged_at=np.concatenate([p.diverged_at for p in parts]),
+                       interrupted=any(p.interrupted for p in parts),
+                       iterations=None if uniform else iterations,
+                       logged=None if uniform else logged)
 
 
 def iterations_per_epoch(m: int, batch_size: int | None) -> int:
@@ -65,49 +117,43 @@ def shard_bounds(net: nn.Network, n_exp: int, batch: int, n_workers: int) -> lis
     return list(zip(edges[:-1], edges[1:], strict=True))
 
 
-def fit(xp: Any, net: nn.Network, p: nn.ParamStore, X: Any, Y: Any, train: TrainSection,
+def batch_size(m: int, train: TrainSettings) -> int:
+    """Samples per iteration: m for full batch, else min(m, train.batch_size)."""
+    return m if train.batch_size is None else min(m, train.batch_size)
+
+
+def _shards(xp: Any, net: nn.Network, n_exp: int, batch: int,
+            n_workers: int) -> list[tuple[int, int]]:
+    """The shards ``fit`` trains: worker processes for NumPy where fork exists, else one."""
+    parallel = xp is np and workers.parallel_available()
+    return shard_bounds(net, n_exp, batch, n_workers if parallel else 1)
+
+
+def worker_count(xp: Any, net: nn.Network, n_exp: int, batch: int, n_workers: int) -> int:
+    """How many worker processes ``fit`` uses for ``n_exp`` experiments (1: in this process)."""
+    return len(_shards(xp, net, n_exp, batch, n_workers))
+
+
+def fit(xp: Any, net: nn.Network, p: nn.ParamStore, X: Any, Y: Any, train: TrainSettings,
         on_log: Callable[[int, np.ndarray], None] | None = None,
         on_step: Callable[[int, int], None] | None = None, n_workers: int = 1) -> History:
     """Train all experiments in ``p`` for ``train.epochs`` epochs; Ctrl-C ends it cleanly.
 
     The cost logged at iteration i is the training cost before the i-th update (as the seeds log
     it); the last point of the curve is the cost of the final parameters. ``n_workers`` > 1 splits
-    the experiments across that many CPU worker processes (see ``shard_bounds``; NumPy on Linux
-    only); the numbers are the same.
+    the experiments across up to that many CPU worker processes (``worker_count``); the numbers
+    are the same.
     """
     m = X.shape[-1]
     total = train.epochs * iterations_per_epoch(m, train.batch_size)
-    batch = m if train.batch_size is None else min(m, train.batch_size)
-    parallel = xp is np and workers.parallel_available()
-    bounds = shard_bounds(net, p.n_exp, batch, n_workers if parallel else 1)
+    bounds = _shards(xp, net, p.n_exp, batch_size(m, train), n_workers)
     own = len(bounds) > 1  # shards need their own contiguous parameter buffers
     shards = [_Shard(xp, net, p.take(a, b) if own else p, X, Y, train) for a, b in bounds]
     hist = History(planned_iterations=total)
-
-    def gather_logs() -> None:
-        for it in sorted(shards[0].costs):
-            host = np.concatenate([to_numpy(s.costs.pop(it)).astype(np.float64) for s in shards])
-            hist.log_iterations.append(it)
-            hist.log_costs.append(host)
-            if on_log is not None:
-                on_log(it, host)
-
     with single_threaded_blas(xp):
         team = workers.Forked(shards) if own else workers.Inline(shards[0])
         try:
-            try:
-                for start in range(0, total, SEGMENT):
-                    stop = min(total, start + SEGMENT)
-                    team.advance(start, stop)
-                    gather_logs()
-                    hist.n_iterations = stop
-                    if on_step is not None:
-                        on_step(stop, total)
-            except KeyboardInterrupt:
-                hist.interrupted = True
-                team.collect()  # workers finish the segment in flight
-                gather_logs()
-                hist.n_iterations = min(s.done for s in shards)
+            _segments(team, shards, hist, total, on_log, on_step)
             team.finish(hist.n_iterations)
         finally:
             team.close()
@@ -115,16 +161,45 @@ def fit(xp: Any, net: nn.Network, p: nn.ParamStore, X: Any, Y: Any, train: Train
         for (a, _), s in zip(bounds, shards, strict=True):
             p.put(a, s.p)
     with np.errstate(all="ignore"):
-        final = full_cost(xp, net, p, X, Y)
-    host_final = to_numpy(final).astype(np.float64)
+        final = to_numpy(full_cost(xp, net, p, X, Y)).astype(np.float64)
     if not hist.log_iterations or hist.log_iterations[-1] != hist.n_iterations:
-        hist.log_iterations.append(hist.n_iterations)
-        hist.log_costs.append(host_final)
-        if on_log is not None:
-            on_log(hist.n_iterations, host_final)
+        _log(hist, hist.n_iterations, final, on_log)
     last_finite = np.concatenate([s.last_finite for s in shards])
-    hist.diverged_at = np.where(np.isfinite(host_final), -1, last_finite + 1).astype(np.int64)
+    hist.diverged_at = np.where(np.isfinite(final), -1, last_finite + 1).astype(np.int64)
     return hist
+
+
+def _log(hist: History, it: int, costs: np.ndarray,
+         on_log: Callable[[int, np.ndarray], None] | None) -> None:
+    hist.log_iterations.append(it)
+    hist.log_costs.append(costs)
+    if on_log is not None:
+        on_log(it, costs)
+
+
+def _segments(team: Any, shards: list[_Shard], hist: History, total: int,
+              on_log: Callable[[int, np.ndarray], None] | None,
+              on_step: Callable[[int, int], None] | None) -> None:
+    """Advance every shard SEGMENT iterations at a time, gathering the logged costs after each
+    segment; a Ctrl-C stops after the segment in flight (``hist.interrupted``)."""
+    def gather() -> None:
+        for it in sorted(shards[0].costs):
+            _log(hist, it, np.concatenate([to_numpy(s.costs.pop(it)).astype(np.float64)
+                                           for s in shards]), on_log)
+
+    try:
+        for start in range(0, total, SEGMENT):
+            stop = min(total, start + SEGMENT)
+            team.advance(start, stop)
+            gather()
+            hist.n_iterations = stop
+            if on_step is not None:
+                on_step(stop, total)
+    except KeyboardInterrupt:
+        hist.interrupted = True
+        team.collect()  # workers finish the segment in flight
+        gather()
+        hist.n_iterations = min(s.done for s in shards)
 
 
 class _Shard:
@@ -132,7 +207,7 @@ class _Shard:
     tracker and batch sequence (same ``data_seed``, so every shard sees the same batches)."""
 
     def __init__(self, xp: Any, net: nn.Network, p: nn.ParamStore, X: Any, Y: Any,
-                 train: TrainSection) -> None:
+                 train: TrainSettings) -> None:
         self.xp, self.net, self.p, self.X, self.Y, self.train = xp, net, p, X, Y, train
         self.grads = nn.ParamStore(xp, net, p.n_exp, p.flat.dtype)
         self.opt = optimizers.make(xp, p.flat, train)
@@ -194,7 +269,7 @@ class DivergenceTracker:
 
 
 def _batches(xp: Any, net: nn.Network, p: nn.ParamStore, X: Any, Y: Any,
-             train: TrainSection) -> Iterator[tuple[Any, nn.Workspace, bool]]:
+             train: TrainSettings) -> Iterator[tuple[Any, nn.Workspace, bool]]:
     """(Y_batch, workspace holding X_batch, is_full_batch) for every iteration of every epoch.
 
     Mini-batch order comes from ``train.data_seed`` alone, so every experiment of a run (and

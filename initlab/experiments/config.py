@@ -1,30 +1,107 @@
-"""The experiment schema: YAML loading, ``--set key.path=value`` overrides, validation.
+"""The run-config and probe-config schemas: YAML loading, ``--set key.path=value``, validation.
 
-Structure and types are checked here (pydantic, unknown keys rejected with the closest valid key
-suggested); names that live in registries (initializers, activations, data sets) are checked when
-the experiment is built. This module does not import numpy.
+One pydantic schema per kind of file (``RunConfig``: an experiment file for ``run`` and
+``compare``; ``ProbeConfig``: a probe file), with unknown keys rejected and the closest valid key
+suggested. Names that live in registries — initializers, activations, data sets and their
+parameters — are checked here too, by the registries' own models (``initlab.params``), so a
+config that validates can be built. ``schema`` writes the JSON Schema an editor can complete
+from.
 """
 
 from __future__ import annotations
 
-import difflib
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic_core import core_schema
 
-from initlab.errors import InitlabError
+from initlab.engine import activations
+from initlab.engine.backend import DEVICES
+from initlab.engine.losses import LOSSES
+from initlab.engine.optimizers import OPTIMIZERS
+from initlab.errors import InitlabError, shown, suggest
+from initlab.experiments import datasets
+from initlab.inits import laws
+from initlab.inits.streams import RNG_KINDS, check_seed
+from initlab.params import got, integer, number, phrase
 
 Spec = str | dict[str, Any]
+RngKind = Literal[RNG_KINDS]
+Device = Literal[DEVICES]
+NAME_PATTERN = r"^[A-Za-z0-9_][A-Za-z0-9._-]*$"
 
+
+# ------------------------------------------------------------------------ registry-checked keys
+
+@dataclass(frozen=True)
+class Checked:
+    """Field metadata: ``check`` validates the value as written (an InitlabError becomes the key's
+    message); ``schema()`` describes it in JSON Schema, built only when asked for."""
+
+    check: Callable[[Any], Any]
+    schema: Callable[[], dict[str, Any]]
+
+    def __get_pydantic_core_schema__(self, source: Any, handler: Any) -> Any:
+        return core_schema.no_info_after_validator_function(self._run, handler(source))
+
+    def __get_pydantic_json_schema__(self, schema: Any, handler: Any) -> dict[str, Any]:
+        return self.schema()
+
+    def _run(self, value: Any) -> Any:
+        try:
+            self.check(value)
+        except InitlabError as exc:
+            raise ValueError(str(exc)) from None
+        return value
+
+
+def _check_init(spec: Any) -> None:
+    if isinstance(spec, dict) and "values" in spec:  # explicit arrays: shapes checked by the plan
+        extra = set(spec) - {"values"}
+        if extra:
+            raise InitlabError(f"explicit values take no other keys (got {sorted(extra)})")
+        return
+    laws.REGISTRY.resolve(spec)
+
+
+def _init_schema() -> dict[str, Any]:
+    values = {"type": "object", "title": "values",
+              "description": "explicit arrays, one (n_out, n_in) list per layer",
+              "properties": {"values": {"type": "array"}}, "required": ["values"],
+              "additionalProperties": False}
+    return {"anyOf": [*laws.REGISTRY.json_schema()["anyOf"], values]}
+
+
+def _check_input(spec: Any) -> None:
+    if spec == "gaussian":
+        return
+    name = spec.get("name") if isinstance(spec, dict) else spec
+    names = datasets.DATASET_NAMES
+    if not isinstance(name, str) or name.strip().lower() not in names:
+        raise InitlabError(f"unknown input {shown(name)}; valid: gaussian, {', '.join(names)}"
+                           f"{suggest(name, names)}")
+    datasets.REGISTRY.resolve(spec)
+
+
+InitSpec = Annotated[Spec, Checked(_check_init, _init_schema)]
+ActivationSpec = Annotated[Spec, Checked(activations.REGISTRY.resolve,
+                                         activations.REGISTRY.json_schema)]
+InputSpec = Annotated[Spec, Checked(_check_input, lambda: {"anyOf": [
+    {"const": "gaussian"}, *datasets.REGISTRY.json_schema()["anyOf"]]})]
+
+
+# ------------------------------------------------------------------------------- run config
 
 class _Section(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
 class DatasetSection(BaseModel):
-    """``name`` plus the data set's own keys (checked by ``initlab.datasets``)."""
+    """``name`` plus the data set's own keys (checked by the data set's parameter model)."""
 
     model_config = ConfigDict(extra="allow")
     name: str
@@ -32,16 +109,26 @@ class DatasetSection(BaseModel):
     def params(self) -> dict[str, Any]:
         return dict(self.model_extra or {})
 
+    @model_validator(mode="after")
+    def _known(self) -> DatasetSection:
+        try:
+            datasets.REGISTRY.resolve({**self.params(), "name": self.name})
+        except InitlabError as exc:
+            raise ValueError(str(exc)) from None
+        return self
+
+    @classmethod
+    def __get_pydantic_json_schema__(cls, schema: Any, handler: Any) -> dict[str, Any]:
+        return {"anyOf": datasets.REGISTRY.json_schema()["anyOf"][2:]}  # the mapping forms
+
 
 class ModelSection(_Section):
-    layers: list[int] = Field(min_length=2)
-    activations: list[Spec] = Field(min_length=1)
+    layers: list[integer(ge=1)] = Field(min_length=2)
+    activations: list[ActivationSpec] = Field(min_length=1)
     bias: bool = True
 
     @model_validator(mode="after")
     def _check_sizes(self) -> ModelSection:
-        if any(n < 1 for n in self.layers):
-            raise ValueError(f"every layer size must be >= 1 (got {self.layers})")
         if len(self.activations) != len(self.layers) - 1:
             raise ValueError(
                 f"model.activations has {len(self.activations)} entries but model.layers "
@@ -51,22 +138,22 @@ class ModelSection(_Section):
 
 
 class InitSection(_Section):
-    weights: Spec = "he"
-    bias: Spec = "zeros"
+    weights: InitSpec = "he"
+    bias: InitSpec = "zeros"
 
 
 class TrainSection(_Section):
-    epochs: int = Field(ge=1)
-    lr: float = Field(gt=0)
-    optimizer: Literal["gd", "sgd", "momentum", "adam"] = "gd"
-    loss: Literal["bce", "quadratic", "softmax_ce"] = "bce"
-    batch_size: int | None = Field(default=None, ge=1)
-    momentum: float = Field(default=0.9, ge=0, lt=1)
-    beta1: float = Field(default=0.9, ge=0, lt=1)
-    beta2: float = Field(default=0.999, ge=0, lt=1)
-    eps: float = Field(default=1e-8, gt=0)
-    log_every: int = Field(default=1000, ge=1)
-    data_seed: int = Field(default=0, ge=0)
+    epochs: integer(ge=1)
+    lr: number(gt=0.0)
+    optimizer: Literal[OPTIMIZERS] = "gd"
+    loss: Literal[tuple(LOSSES)] = "bce"
+    batch_size: integer(ge=1) | None = None
+    momentum: number(ge=0.0, lt=1.0) = 0.9
+    beta1: number(ge=0.0, lt=1.0) = 0.9
+    beta2: number(ge=0.0, lt=1.0) = 0.999
+    eps: number(gt=0.0) = 1e-8
+    log_every: integer(ge=1) = 1000
+    data_seed: integer(ge=0) = 0
 
     @model_validator(mode="after")
     def _check_batching(self) -> TrainSection:
@@ -77,36 +164,78 @@ class TrainSection(_Section):
         return self
 
 
-class Experiment(_Section):
-    name: str = Field(pattern=r"^[A-Za-z0-9_][A-Za-z0-9._-]*$", max_length=100)
-    seed: int = Field(default=0, ge=0)
-    rng: Literal["numpy", "legacy"] = "numpy"
-    device: Literal["cpu", "gpu", "auto"] = "cpu"
+class RunConfig(_Section):
+    """An experiment file: one network, data set and training; its experiments are the
+    initializers × seeds that ``run`` and ``compare`` lay on the experiment axis."""
+
+    name: str = Field(pattern=NAME_PATTERN, max_length=100)
+    seed: integer(ge=0) = 0
+    rng: RngKind = "numpy"
+    device: Device = "cpu"
     dtype: Literal["float64", "float32"] = "float64"
     dataset: DatasetSection
     model: ModelSection
     init: InitSection = InitSection()
     train: TrainSection
 
+    @model_validator(mode="after")
+    def _seed_fits_rng(self) -> RunConfig:
+        _check_seeds([self.seed], self.rng, "seed")
+        return self
+
+
+def _check_seeds(seeds: list[int], kind: str, key: str) -> None:
+    try:
+        for s in seeds:
+            check_seed(s, kind)
+    except InitlabError as exc:
+        raise ValueError(f"'{key}': {exc}") from None
+
+
+# ----------------------------------------------------------------------------- probe config
 
 class ProbeConfig(_Section):
-    """A signal-propagation probe: a deep stack at initialization, no training."""
+    """A signal-propagation probe: ``depth`` layers of ``width`` units at initialization, no
+    training. ``input``: 'gaussian' (N(0, 1), (input_dim, batch), input_dim = width unless
+    given) or a data set, whose training inputs are used as given (then ``input_dim`` and
+    ``batch`` are ignored and a loss gradient is reported too). ``bias`` null: no biases, as in
+    the CS231n article. ``grad_samples``: backward passes use the first k samples (null: all);
+    ``jacobian_points``: inputs at which the input–output Jacobian is formed."""
 
-    name: str = Field(default="probe", pattern=r"^[A-Za-z0-9_][A-Za-z0-9._-]*$", max_length=100)
-    depth: int = Field(default=10, ge=1)
-    width: int = Field(default=500, ge=1)
-    activation: Spec = "tanh"
-    inits: list[Spec] = Field(default_factory=lambda: ["small", "big", "lecun_normal"],
-                              min_length=1)
-    bias: Spec | None = None
-    batch: int = Field(default=1000, ge=1)
-    input: str = "gaussian"
-    seeds: list[int] = Field(default_factory=lambda: [0], min_length=1)
-    rng: Literal["numpy", "legacy"] = "numpy"
-    device: Literal["cpu", "gpu", "auto"] = "cpu"
+    name: str = Field(default="probe", pattern=NAME_PATTERN, max_length=100)
+    depth: integer(ge=1) = 10
+    width: integer(ge=1) = 500
+    activation: ActivationSpec = "tanh"
+    inits: list[InitSpec] = Field(default_factory=lambda: ["small", "big", "lecun_normal"],
+                                  min_length=1)
+    bias: InitSpec | None = None
+    batch: integer(ge=1) = 1000
+    input: InputSpec = "gaussian"
+    input_dim: integer(ge=1) | None = None
+    seeds: list[integer(ge=0)] = Field(default_factory=lambda: [0], min_length=1)
+    rng: RngKind = "numpy"
+    device: Device = "cpu"
     histograms: bool = False
     jacobian: bool = False
+    jacobian_points: integer(ge=1) = 4
+    grad_samples: integer(ge=1) | None = 256
 
+    @model_validator(mode="after")
+    def _check(self) -> ProbeConfig:
+        if activations.get(self.activation).name == "softmax":
+            raise ValueError("softmax is an output activation; probe a hidden-layer one "
+                             "(linear, relu, leaky_relu, tanh, sigmoid, selu, gelu)")
+        labels = [laws.label(spec) for spec in self.inits]
+        twice = sorted({x for x in labels if labels.count(x) > 1})
+        if twice:
+            raise ValueError(f"initializer(s) {', '.join(twice)} given twice")
+        if len(set(self.seeds)) != len(self.seeds):
+            raise ValueError(f"seeds must be distinct, got {self.seeds}")
+        _check_seeds(self.seeds, self.rng, "seeds")
+        return self
+
+
+# ------------------------------------------------------------------------------- messages
 
 def _known_paths(model: type[BaseModel], prefix: str = "") -> list[str]:
     """Every dotted key the schema knows, for suggestions."""
@@ -118,12 +247,6 @@ def _known_paths(model: type[BaseModel], prefix: str = "") -> list[str]:
         if isinstance(sub, type) and issubclass(sub, BaseModel):
             paths.extend(_known_paths(sub, path + "."))
     return paths
-
-
-def suggest(word: str, choices: list[str] | tuple[str, ...]) -> str:
-    """`` (did you mean 'x'?)`` for the closest choice, or an empty string."""
-    close = difflib.get_close_matches(word, list(choices), n=1, cutoff=0.6)
-    return f" (did you mean '{close[0]}'?)" if close else ""
 
 
 def _key_hint(loc: str, schema: type[BaseModel]) -> str:
@@ -144,14 +267,14 @@ def _one_line(err: ValidationError, source: str, schema: type[BaseModel]) -> str
         return f"{source}: unknown key '{loc}'{_key_hint(loc, schema)}"
     if first["type"] == "missing":
         return f"{source}: missing key '{loc}'"
-    msg = first["msg"].removeprefix("Value error, ")
     if first["type"] == "string_pattern_mismatch" and loc == "name":
-        msg = "name the results folder with letters, digits, '.', '_' and '-' only"
-    got = first.get("input")
-    shown = "" if isinstance(got, dict) or first["type"] == "value_error" else f" (got {got!r})"
+        return (f"{source}: 'name': name the results folder with letters, digits, '.', '_' and "
+                f"'-' only{got(first)}")
     where = f"'{loc}': " if loc else ""
-    return f"{source}: {where}{msg}{shown}"
+    return f"{source}: {where}{phrase(first)}{got(first)}"
 
+
+# ----------------------------------------------------------------------------- files and --set
 
 def parse_yaml(text: str, source: str) -> dict[str, Any]:
     """YAML text → mapping; a syntax error names the line and column."""
@@ -176,7 +299,7 @@ def apply_override(data: dict[str, Any], assignment: str) -> None:
     key, sep, raw = assignment.partition("=")
     key = key.strip()
     if not sep or not key:
-        raise InitlabError(f"--set expects key.path=value, got '{assignment}'")
+        raise InitlabError(f"--set expects key.path=value, got {shown(assignment)}")
     try:
         value = yaml.safe_load(raw) if raw.strip() else None
     except yaml.YAMLError:
@@ -187,13 +310,13 @@ def apply_override(data: dict[str, Any], assignment: str) -> None:
         nxt = node.setdefault(part, {})
         if not isinstance(nxt, dict):
             path = ".".join(parents[: i + 1])
-            raise InitlabError(f"--set {key}: '{path}' is {nxt!r}, not a mapping; "
+            raise InitlabError(f"--set {key}: '{path}' is {shown(nxt)}, not a mapping; "
                                f"set '{path}' as a whole instead")
         node = nxt
     node[leaf] = value
 
 
-def validate(data: dict[str, Any], source: str, schema: type[BaseModel] = Experiment) -> Any:
+def validate(data: dict[str, Any], source: str, schema: type[BaseModel] = RunConfig) -> Any:
     """Mapping → ``schema`` instance, or one InitlabError line naming the key and what is
     allowed."""
     try:
@@ -214,7 +337,7 @@ def read(path: str | Path) -> dict[str, Any]:
 
 
 def load(path: str | Path, overrides: list[str] | tuple[str, ...] = (),
-         schema: type[BaseModel] = Experiment) -> Any:
+         schema: type[BaseModel] = RunConfig) -> Any:
     """Read an experiment file, apply ``--set`` overrides in order, validate."""
     data = read(path)
     for assignment in overrides:
@@ -229,18 +352,25 @@ def split_specs(text: str) -> list[str]:
     for i, ch in enumerate(text):
         depth += (ch == "(") - (ch == ")")
         if depth < 0:
-            raise InitlabError(f"unbalanced ')' in '{text}'")
+            raise InitlabError(f"unbalanced ')' in {shown(text)}")
         if ch == "," and depth == 0:
             parts.append(text[start:i].strip())
             start = i + 1
     if depth:
-        raise InitlabError(f"unbalanced '(' in '{text}'")
+        raise InitlabError(f"unbalanced '(' in {shown(text)}")
     parts.append(text[start:].strip())
     if any(not p for p in parts):
-        raise InitlabError(f"empty name in the list '{text}'")
+        raise InitlabError(f"empty name in the list {shown(text)}")
     return parts
 
 
-def dump(experiment: BaseModel) -> str:
-    """The fully resolved experiment as YAML (what ``config.yaml`` in a run folder holds)."""
-    return yaml.safe_dump(experiment.model_dump(mode="json"), sort_keys=False)
+def dump(cfg: BaseModel) -> str:
+    """The fully resolved config as YAML (what ``config.yaml`` in a run folder holds)."""
+    return yaml.safe_dump(cfg.model_dump(mode="json"), sort_keys=False)
+
+
+def schema(kind: type[BaseModel] = RunConfig) -> dict[str, Any]:
+    """The JSON Schema of a config file (``name`` optional: it defaults to the file's stem)."""
+    out = kind.model_json_schema()
+    out["required"] = [k for k in out.get("required", []) if k != "name"]
+    return out

@@ -10,18 +10,17 @@ is never touched. Nothing is downloaded: sklearn's bundled iris and digits table
 from __future__ import annotations
 
 import csv
-import difflib
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any, Literal
 
 import numpy as np
-from sklearn import datasets as skd
-from sklearn.model_selection import train_test_split
+from pydantic import Field, StrictBool
 
-from initlab.errors import InitlabError
+from initlab.errors import InitlabError, suggest
+from initlab.params import NoParams, Params, Registry, integer, number
 
 TASKS = ("binary", "multiclass", "regression")
 MAX_CLASSES = 50  # integer labels with more distinct values than this are treated as regression
@@ -69,68 +68,82 @@ class _Raw:
 
 
 class _Bad(ValueError):
-    """A parameter check failed; ``make`` turns it into an InitlabError naming the data set."""
+    """A generator's check failed; ``make`` turns it into an InitlabError naming the data set."""
 
 
-def _hint(word: str, choices: list[str] | tuple[str, ...]) -> str:
-    close = difflib.get_close_matches(word, list(choices), n=1, cutoff=0.6)
-    return f" (did you mean '{close[0]}'?)" if close else ""
+# --- parameters: one pydantic model per data set (initlab.params) ---------------------------
+
+Count, Size, Seed = integer(ge=1), integer(ge=0), integer(ge=0, le=2**32 - 1)
+Noise, Fraction = number(ge=0.0), number(ge=0.0, lt=1.0)
+Classes = integer(ge=2, le=MAX_CLASSES)
+Text = Annotated[str, Field(min_length=1)]
 
 
-# --- parameter checkers: value -> cleaned value, or _Bad("must be ...") ---------------------
-
-Checker = Callable[[Any], Any]
-
-
-def _int(lo: int, hi: int | None = None) -> Checker:
-    def check(v: Any) -> int:
-        ok = isinstance(v, int | float) and not isinstance(v, bool) and float(v).is_integer()
-        if not ok or v < lo or (hi is not None and v > hi):
-            rng = f">= {lo}" if hi is None else f"between {lo} and {hi}"
-            raise _Bad(f"must be an integer {rng}")
-        return int(v)
-    return check
+class _TwoDraws(Params):
+    """Train and test sets drawn apart, each from its own seed."""
+    n_train: Count = 300
+    n_test: Size = 100
+    train_seed: Seed = 1
+    test_seed: Seed = 2
 
 
-def _real(lo: float, hi: float | None = None, *, hi_open: bool = False) -> Checker:
-    def check(v: Any) -> float:
-        try:  # PyYAML reads "5e-2" as a string; accept any numeric text
-            x = float(v) if not isinstance(v, bool) else math.nan
-        except (TypeError, ValueError):
-            x = math.nan
-        too_big = hi is not None and (x >= hi if hi_open else x > hi)
-        if not math.isfinite(x) or x < lo or too_big:
-            rng = f">= {lo}" if hi is None else f"in [{lo}, {hi}{')' if hi_open else ']'}"
-            raise _Bad(f"must be a number {rng}")
-        return x
-    return check
+class CirclesParams(_TwoDraws):
+    """Two concentric rings (sklearn make_circles)."""
+    noise: Noise = 0.05
+    factor: number(ge=0.0, lt=1.0) = 0.8
 
 
-def _choice(*options: str) -> Checker:
-    def check(v: Any) -> str:
-        if v not in options:
-            raise _Bad(f"must be one of {', '.join(options)}{_hint(str(v), options)}")
-        return v
-    return check
+class MoonsParams(_TwoDraws):
+    """Two interleaving half moons (sklearn make_moons)."""
+    noise: Noise = 0.2
 
 
-def _bool(v: Any) -> bool:
-    if not isinstance(v, bool):
-        raise _Bad("must be true or false")
-    return v
+class BlobsParams(_TwoDraws):
+    """Gaussian blobs (sklearn make_blobs)."""
+    centers: Classes = 3
+    n_features: Count = 2
+    cluster_std: number(ge=0.0) = 1.0
 
 
-def _text(v: Any) -> str | None:
-    if v is not None and not (isinstance(v, str) and v):
-        raise _Bad("must be a non-empty string")
-    return v
+class DigitsParams(Params):
+    """8x8 handwritten digits."""
+    test_fraction: Fraction = 0.25
+    seed: Seed = 0
 
 
-COUNT, SIZE, SEED = _int(1), _int(0), _int(0, 2**32 - 1)
-NOISE, FRACTION = _real(0.0), _real(0.0, 1.0, hi_open=True)
+class FileParams(Params):
+    """A user CSV or NPZ file."""
+    path: Text | None = None
+    target: Text | None = None
+    test_fraction: Fraction = 0.0
+    seed: Seed = 0
+    task: Literal[("auto", *TASKS)] = "auto"
+
+
+class IrisParams(Params):
+    """Fisher's iris."""
+    test_fraction: Fraction = 0.3
+    seed: Seed = 0
+    standardize: StrictBool = True
+
+
+class SpiralParams(Params):
+    """The CS231n spiral."""
+    n_per_class: Count = 100
+    classes: Classes = 3
+    noise: Noise = 0.2
+    seed: Seed = 0
+    test_fraction: Fraction = 0.25
 
 
 # --- helpers -----------------------------------------------------------------------------------
+
+def _sklearn() -> Any:
+    """sklearn.datasets, imported on first use (it takes most of a second)."""
+    import sklearn.datasets  # noqa: PLC0415
+
+    return sklearn.datasets
+
 
 def _rs(seed: int) -> np.random.RandomState:
     return np.random.RandomState(seed)
@@ -140,6 +153,8 @@ def _split(X: np.ndarray, y: np.ndarray, fraction: float, seed: int, stratify: b
     """Seeded (stratified for classes) train/test split; fraction 0 keeps everything as train."""
     if fraction == 0:
         return X, y, X[:0], y[:0]
+    from sklearn.model_selection import train_test_split  # noqa: PLC0415 (slow import)
+
     try:
         Xtr, Xte, ytr, yte = train_test_split(
             X, y, test_size=fraction, random_state=seed, stratify=y if stratify else None)
@@ -169,26 +184,26 @@ def _two_draws(fn: Callable[..., tuple], n_train: int, n_test: int, seeds: tuple
 def _circles(n_train: int, n_test: int, noise: float, factor: float, train_seed: int,
              test_seed: int) -> _Raw:
     """Two concentric rings: the Coursera "Initialization" notebook's make_circles data."""
-    parts = _two_draws(skd.make_circles, n_train, n_test, (train_seed, test_seed),
+    parts = _two_draws(_sklearn().make_circles, n_train, n_test, (train_seed, test_seed),
                        noise=noise, factor=factor)
     return _Raw(*parts, "binary", 2)
 
 
 def _moons(n_train: int, n_test: int, noise: float, train_seed: int, test_seed: int) -> _Raw:
     """Two interleaving half circles (sklearn make_moons)."""
-    parts = _two_draws(skd.make_moons, n_train, n_test, (train_seed, test_seed), noise=noise)
+    parts = _two_draws(_sklearn().make_moons, n_train, n_test, (train_seed, test_seed), noise=noise)
     return _Raw(*parts, "binary", 2)
 
 
 def _blobs(n_train: int, n_test: int, centers: int, n_features: int, cluster_std: float,
            train_seed: int, test_seed: int) -> _Raw:
     """Gaussian blobs (sklearn make_blobs); the test draw reuses the train draw's centres."""
-    X, y, where = skd.make_blobs(n_samples=n_train, centers=centers, n_features=n_features,
+    X, y, where = _sklearn().make_blobs(n_samples=n_train, centers=centers, n_features=n_features,
                                  cluster_std=cluster_std, random_state=_rs(train_seed),
                                  return_centers=True)
     Xt, yt = X[:0], y[:0]
     if n_test:
-        Xt, yt = skd.make_blobs(n_samples=n_test, centers=where, cluster_std=cluster_std,
+        Xt, yt = _sklearn().make_blobs(n_samples=n_test, centers=where, cluster_std=cluster_std,
                                 random_state=_rs(test_seed))
     return _Raw(X, y, Xt, yt, "binary" if centers == 2 else "multiclass", centers)
 
@@ -217,7 +232,7 @@ def _xor() -> _Raw:
 
 def _iris(test_fraction: float, seed: int, standardize: bool) -> _Raw:
     """Fisher's iris (sklearn's bundled copy): 150 rows, 4 features, 3 classes."""
-    data = skd.load_iris()
+    data = _sklearn().load_iris()
     raw = _classes(data.data, data.target, test_fraction, seed, 3)
     if standardize:
         mean, std = raw.X_train.mean(axis=0), raw.X_train.std(axis=0)
@@ -228,7 +243,7 @@ def _iris(test_fraction: float, seed: int, standardize: bool) -> _Raw:
 
 def _iris_tiny() -> _Raw:
     """Iris rows 1, 2 (setosa -> 0) and 149, 150 (virginica -> 1), raw; the 10-line C++ post."""
-    X = skd.load_iris().data[[0, 1, 148, 149]]
+    X = _sklearn().load_iris().data[[0, 1, 148, 149]]
     y = np.array([0, 0, 1, 1])
     return _Raw(X, y, X[:0], y[:0], "binary", 2)
 
@@ -242,7 +257,7 @@ def _neanderthal_toy() -> _Raw:
 
 def _digits(test_fraction: float, seed: int) -> _Raw:
     """sklearn's bundled 8x8 digits: 1797 images, 64 pixels scaled to [0, 1], 10 classes."""
-    data = skd.load_digits()
+    data = _sklearn().load_digits()
     return _classes(data.data / 16.0, data.target, test_fraction, seed, 10)
 
 
@@ -279,7 +294,7 @@ def _read_csv(path: Path, target: str | None) -> tuple[np.ndarray, np.ndarray]:
         raise _Bad(f"'{path}' is empty")
     header = [h.strip() for h in rows[0][1]]
     if target not in header:
-        raise _Bad(f"'{path}' has no column '{target}'{_hint(target, header)}; "
+        raise _Bad(f"'{path}' has no column '{target}'{suggest(target, header)}; "
                    f"columns: {', '.join(header)}")
     if len(header) < 2:
         raise _Bad(f"'{path}' has no feature columns besides '{target}'")
@@ -333,47 +348,38 @@ def _read_npz(path: Path, target: str | None) -> tuple[np.ndarray, np.ndarray]:
 class _Entry:
     fn: Callable[..., _Raw]
     task: str
-    params: dict[str, tuple[Any, Checker]]
+    params: type[Params]
     summary: str
 
 
-_SPLIT = {"n_train": (300, COUNT), "n_test": (100, SIZE)}
-_SEEDS = {"train_seed": (1, SEED), "test_seed": (2, SEED)}
-_REGISTRY: dict[str, _Entry] = {
-    "blobs": _Entry(_blobs, "multiclass", {
-        **_SPLIT, "centers": (3, _int(2, MAX_CLASSES)), "n_features": (2, COUNT),
-        "cluster_std": (1.0, _real(0.0)), **_SEEDS}, "Gaussian blobs (sklearn make_blobs)"),
-    "circles": _Entry(_circles, "binary", {
-        **_SPLIT, "noise": (0.05, NOISE), "factor": (0.8, _real(0.0, 1.0, hi_open=True)),
-        **_SEEDS}, "2 concentric rings (Coursera init notebook)"),
-    "digits": _Entry(_digits, "multiclass", {
-        "test_fraction": (0.25, FRACTION), "seed": (0, SEED)},
-        "8x8 handwritten digits (sklearn load_digits), pixels /16, 10 classes"),
-    "file": _Entry(_file, "auto", {
-        "path": (None, _text), "target": (None, _text), "test_fraction": (0.0, FRACTION),
-        "seed": (0, SEED), "task": ("auto", _choice("auto", *TASKS))},
-        "a user CSV (header row, target column) or NPZ (arrays X, y)"),
-    "iris": _Entry(_iris, "multiclass", {
-        "test_fraction": (0.3, FRACTION), "seed": (0, SEED), "standardize": (True, _bool)},
-        "Fisher's iris (sklearn load_iris), 4 features, 3 classes"),
-    "iris_tiny": _Entry(_iris_tiny, "binary", {},
+_ENTRIES: dict[str, _Entry] = {
+    "blobs": _Entry(_blobs, "multiclass", BlobsParams, "Gaussian blobs (sklearn make_blobs)"),
+    "circles": _Entry(_circles, "binary", CirclesParams,
+                      "2 concentric rings (Coursera init notebook)"),
+    "digits": _Entry(_digits, "multiclass", DigitsParams,
+                     "8x8 handwritten digits (sklearn load_digits), pixels /16, 10 classes"),
+    "file": _Entry(_file, "auto", FileParams,
+                   "a user CSV (header row, target column) or NPZ (arrays X, y)"),
+    "iris": _Entry(_iris, "multiclass", IrisParams,
+                   "Fisher's iris (sklearn load_iris), 4 features, 3 classes"),
+    "iris_tiny": _Entry(_iris_tiny, "binary", NoParams,
                         "4 raw iris rows, setosa vs virginica (neural network in 10 lines of C++)"),
-    "moons": _Entry(_moons, "binary", {**_SPLIT, "noise": (0.2, NOISE), **_SEEDS},
+    "moons": _Entry(_moons, "binary", MoonsParams,
                     "2 interleaving half moons (sklearn make_moons)"),
-    "neanderthal_toy": _Entry(_neanderthal_toy, "regression", {},
+    "neanderthal_toy": _Entry(_neanderthal_toy, "regression", NoParams,
                               "input (0.3, 0.9) -> 0.5, twice (Neanderthal article)"),
-    "spiral": _Entry(_spiral, "multiclass", {
-        "n_per_class": (100, COUNT), "classes": (3, _int(2, MAX_CLASSES)), "noise": (0.2, NOISE),
-        "seed": (0, SEED), "test_fraction": (0.25, FRACTION)}, "CS231n spiral arms"),
-    "xor": _Entry(_xor, "binary", {}, "the 4 XOR points"),
+    "spiral": _Entry(_spiral, "multiclass", SpiralParams, "CS231n spiral arms"),
+    "xor": _Entry(_xor, "binary", NoParams, "the 4 XOR points"),
 }
-DATASET_NAMES: tuple[str, ...] = tuple(sorted(_REGISTRY))
+REGISTRY = Registry("dataset", {name: e.params for name, e in _ENTRIES.items()})
+DATASET_NAMES: tuple[str, ...] = REGISTRY.names
+_SPLIT_KEYS = ("n_train", "n_test")  # already in the summary's "m train / m test"
 
 
 def catalogue() -> list[dict]:
     """One entry per data set: name, task, parameters with defaults, description."""
-    return [{"name": name, "task": e.task, "params": {k: d for k, (d, _) in e.params.items()},
-             "description": e.summary} for name, e in sorted(_REGISTRY.items())]
+    return [{"name": name, "task": e.task, "params": REGISTRY.resolve(name).params,
+             "description": e.summary} for name, e in sorted(_ENTRIES.items())]
 
 
 def _layout(name: str, raw: _Raw, description: str) -> Dataset:
@@ -395,33 +401,21 @@ def _layout(name: str, raw: _Raw, description: str) -> Dataset:
 
 
 def make(name: str, params: dict | None = None, base_dir: Path | None = None) -> Dataset:
-    """Build data set ``name`` with ``params`` (its own keys); any problem is one InitlabError."""
-    if name not in _REGISTRY:
-        raise InitlabError(f"unknown dataset '{name}'; valid: {', '.join(DATASET_NAMES)}"
-                           f"{_hint(str(name), DATASET_NAMES)}")
-    entry = _REGISTRY[name]
-    given = dict(params or {})
-    for key in given:
-        if key not in entry.params:
-            allowed = ", ".join(entry.params) or "none"
-            raise InitlabError(f"dataset '{name}' has no parameter '{key}'"
-                               f"{_hint(str(key), list(entry.params))}; allowed: {allowed}")
-    kwargs: dict[str, Any] = {}
+    """Build data set ``name`` with ``params`` (its own keys); any problem is one InitlabError.
+    A relative ``file`` path is read from ``base_dir`` (default: the current folder)."""
+    found = REGISTRY.resolve({**(params or {}), "name": name})
+    kwargs = dict(found.params)
     try:
-        for key, (default, check) in entry.params.items():
-            try:
-                kwargs[key] = check(given[key]) if key in given else default
-            except _Bad as exc:
-                raise _Bad(f"{key} {exc} (got {given[key]!r})") from None
-        if name == "file":
+        if found.name == "file":
             if kwargs["path"] is None:
                 raise _Bad("needs 'path' (a .csv or .npz file)")
             path = Path(kwargs["path"]).expanduser()
             kwargs["path"] = path if path.is_absolute() else Path(base_dir or Path.cwd()) / path
+        entry = _ENTRIES[found.name]
         raw = entry.fn(**kwargs)
     except _Bad as exc:
-        raise InitlabError(f"dataset '{name}': {exc}") from None
-    shown = ", ".join(f"{k} {v}" for k, v in kwargs.items() if k not in _SPLIT)
-    m_train, m_test = len(raw.X_train), len(raw.X_test)
-    description = f"{name}: {entry.summary}, {m_train} train / {m_test} test"
-    return _layout(name, raw, description + (f", {shown}" if shown else ""))
+        raise InitlabError(f"dataset '{found.name}': {exc}") from None
+    listed = ", ".join(f"{k} {v}" for k, v in kwargs.items() if k not in _SPLIT_KEYS)
+    description = (f"{found.name}: {entry.summary}, {len(raw.X_train)} train / "
+                   f"{len(raw.X_test)} test")
+    return _layout(found.name, raw, description + (f", {listed}" if listed else ""))

@@ -1,18 +1,51 @@
-"""One batched training of a plan: initial statistics, the fit, final statistics, accuracies."""
+"""One batched training of a plan, chunk by chunk: initial statistics, the fit, final
+statistics, accuracies.
+
+A run is a list of chunks of the experiment axis (``chunks_for``: as many experiments as fit the
+memory budget, usually all of them in one chunk). Every chunk draws its starting weights and
+computes its initial statistics once, trains, and reports through the same ``Callbacks``.
+Chunking never changes a number.
+
+Ctrl-C stops the chunk in flight after its current segment: chunks already finished are kept
+whole, the interrupted chunk is kept at the iteration it reached (``History.iterations`` says how
+far each experiment got), chunks not started are left out.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, replace
-from pathlib import Path
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
 from initlab.engine import memory, nn, stats, train
-from initlab.engine.backend import Backend, get_backend, single_threaded_blas, to_numpy
-from initlab.experiments import config
-from initlab.experiments.plan import Plan, build, initial_values
+from initlab.engine.backend import Backend, single_threaded_blas, to_numpy
+from initlab.experiments.plan import Plan, initial_values
+
+WEIGHTS_KEEP_BYTES = 1 << 30  # chunked runs keep host weight copies up to this size
+SHOW_OUTPUTS_UP_TO = 16  # regression sets this small report the network's outputs
+
+
+@dataclass(frozen=True)
+class Chunk:
+    """Experiments [start, stop) of the axis, chunk ``index`` of ``count``."""
+
+    index: int
+    count: int
+    start: int
+    stop: int
+
+
+@dataclass
+class Callbacks:
+    """What a run reports while it goes (each optional): a chunk's statistics at
+    initialization, before it trains; a logged cost of a chunk's experiments (E_chunk,);
+    iterations done out of the total over all chunks."""
+
+    on_init_stats: Callable[[Chunk, stats.LayerStats], None] | None = None
+    on_log: Callable[[Chunk, int, np.ndarray], None] | None = None
+    on_step: Callable[[int, int], None] | None = None
 
 
 @dataclass
@@ -24,12 +57,14 @@ class RunResult:
     history: train.History
     weights_init: dict[str, np.ndarray] | None  # None: too large to keep (chunked runs)
     weights_final: dict[str, np.ndarray] | None
-    layers_init: list[list[dict]]
-    layers_final: list[list[dict]]
+    layers_init: stats.LayerStats
+    layers_final: stats.LayerStats
     train_accuracy: np.ndarray | None
     test_accuracy: np.ndarray | None
     final_cost: np.ndarray
     train_outputs: np.ndarray | None = None  # (E, k, m) for small regression sets
+    workers: int = 1  # worker processes of the largest chunk
+    chunks: list[Chunk] = field(default_factory=list)
 
     @property
     def status(self) -> str:
@@ -49,71 +84,49 @@ def accuracy(xp: Any, net: nn.Network, p: nn.ParamStore, X: Any, Y: Any, task: s
     return to_numpy((out.argmax(axis=-2) == Y.argmax(axis=-2)).mean(axis=-1))
 
 
-def prepare(path: str | Path, overrides: list[str] | tuple[str, ...] = (),
-            n_seeds: int | None = None) -> tuple[Plan, Backend]:
-    """Load an experiment file with overrides, validate it, and pick its device.
-
-    ``n_seeds`` runs seeds ``seed … seed + n_seeds − 1`` as slices of one batched training."""
-    cfg = config.load(path, overrides)
-    seeds = list(range(cfg.seed, cfg.seed + n_seeds)) if n_seeds else None
-    plan = build(cfg, seeds=seeds, base_dir=Path(path).parent)
-    return plan, get_backend(cfg.device)
-
-
-WEIGHTS_KEEP_BYTES = 1 << 30  # chunked runs keep host weight copies up to this size
-SHOW_OUTPUTS_UP_TO = 16  # regression sets this small report the network's outputs
-
-
 def outputs(xp: Any, net: nn.Network, p: nn.ParamStore, X: Any) -> np.ndarray:
     """Network outputs a_L on X, (E, n_L, m), on the host."""
     return to_numpy(nn.forward_fresh(xp, net, p, X).a[-1]).astype(np.float64)
 
 
-def execute(plan: Plan, backend: Backend,
-            on_log: Callable[[int, np.ndarray], None] | None = None,
-            on_step: Callable[[int, int], None] | None = None,
-            on_init_stats: Callable[[list[list[dict]]], None] | None = None, *,
+def chunks_for(plan: Plan, backend: Backend, limit: int | None = None) -> memory.ChunkPlan:
+    """How the plan's experiments split into chunks that fit ``limit`` bytes (default:
+    memory.BUDGET_SHARE of the device's free memory)."""
+    data, cfg = plan.dataset, plan.config
+    per = memory.bytes_per_experiment(plan.net.layers, data.n_train, data.n_test,
+                                      train.batch_size(data.n_train, cfg.train),
+                                      np.dtype(cfg.dtype).itemsize)
+    return memory.plan_chunks(plan.n_experiments, per, memory.budget_bytes(backend, limit))
+
+
+def worker_count(plan: Plan, backend: Backend, n_experiments: int, n_workers: int) -> int:
+    """How many worker processes a chunk of ``n_experiments`` of this plan trains on."""
+    m = plan.dataset.n_train
+    return train.worker_count(backend.xp, plan.net, n_experiments,
+                              train.batch_size(m, plan.config.train), n_workers)
+
+
+def execute(plan: Plan, backend: Backend, callbacks: Callbacks | None = None, *,
             n_workers: int = 1, chunks: memory.ChunkPlan | None = None) -> RunResult:
-    """Draw the initial weights, train every experiment together, and collect what to report.
-
-    Experiments are trained ``chunks.size`` at a time (default: as many as fit in a quarter of
-    the free memory); ``n_workers`` CPU worker processes share each chunk. Neither changes the
-    numbers.
-    With several chunks, ``on_log`` is not called (the costs are in the history) and ``on_step``
-    counts iterations over all chunks. A Ctrl-C keeps the chunks already finished (or the
-    partial first chunk)."""
-    chunks = chunks if chunks is not None else memory.chunk_plan(plan, backend)
-    with single_threaded_blas(backend.xp):
-        return _execute_chunks(plan, backend, chunks, on_log, on_step, on_init_stats, n_workers)
-
-
-def _execute_chunks(plan: Plan, backend: Backend, chunks: memory.ChunkPlan,
-                    on_log: Callable[[int, np.ndarray], None] | None,
-                    on_step: Callable[[int, int], None] | None,
-                    on_init_stats: Callable[[list[list[dict]]], None] | None,
-                    n_workers: int) -> RunResult:
-    bounds = chunks.bounds()
-    if len(bounds) == 1:
-        return _execute_chunk(plan, backend, 0, plan.n_experiments, on_log, on_step,
-                              on_init_stats, n_workers)
-    if on_init_stats is not None:
-        on_init_stats([rec for a, b in bounds for rec in _init_stats(plan, backend, a, b)])
+    """Draw the starting weights, train every experiment, and collect what to report, one chunk
+    after another (``chunks``, default ``chunks_for``); ``n_workers`` CPU worker processes share
+    each chunk. Neither changes the numbers."""
+    callbacks = callbacks or Callbacks()
+    bounds = (chunks or chunks_for(plan, backend)).bounds()
+    data = _device_data(plan, backend)
     parts: list[RunResult] = []
     kept = 0  # bytes of host weight copies held so far
-    for k, (a, b) in enumerate(bounds):
-        step = None if on_step is None else (
-            lambda done, total, k=k: on_step(k * total + done, len(bounds) * total))
-        part = _execute_chunk(plan, backend, a, b, None, step, None, n_workers)
-        if part.history.interrupted and parts:
-            parts[-1].history.interrupted = True
-            break
-        parts.append(part)
-        kept += sum(v.nbytes for v in part.weights_init.values()) * 2
-        if kept > WEIGHTS_KEEP_BYTES:  # past the limit, drop every chunk's host copies
-            for done in parts:
-                done.weights_init = done.weights_final = None
-        if part.history.interrupted:
-            break
+    with single_threaded_blas(backend.xp):
+        for k, (a, b) in enumerate(bounds):
+            part = _train_chunk(plan, backend, data, Chunk(k, len(bounds), a, b), callbacks,
+                                n_workers)
+            parts.append(part)
+            kept += 2 * sum(v.nbytes for v in part.weights_init.values())
+            if part.history.interrupted:
+                break
+    if len(parts) > 1 and kept > WEIGHTS_KEEP_BYTES:  # past the limit, keep no host copies
+        for part in parts:
+            part.weights_init = part.weights_final = None
     return _concatenate(plan, parts)
 
 
@@ -123,71 +136,59 @@ def _device_data(plan: Plan, backend: Backend) -> tuple[Any, Any, Any, Any]:
             xp.asarray(data.X_test, dtype=dtype), xp.asarray(data.y_test, dtype=dtype))
 
 
-def _load(plan: Plan, backend: Backend, start: int, stop: int) -> nn.ParamStore:
-    p = nn.ParamStore(backend.xp, plan.net, stop - start, np.dtype(plan.config.dtype))
-    p.load(initial_values(plan, start, stop))
-    return p
-
-
-def _init_stats(plan: Plan, backend: Backend, start: int, stop: int) -> list[list[dict]]:
-    X, Y, _, _ = _device_data(plan, backend)
-    return stats.layer_stats(backend.xp, plan.net, _load(plan, backend, start, stop), X, Y)
-
-
-def _execute_chunk(plan: Plan, backend: Backend, start: int, stop: int,
-                   on_log: Callable[[int, np.ndarray], None] | None,
-                   on_step: Callable[[int, int], None] | None,
-                   on_init_stats: Callable[[list[list[dict]]], None] | None,
-                   n_workers: int) -> RunResult:
-    """One batched training of experiments [start, stop)."""
-    xp, cfg, data = backend.xp, plan.config, plan.dataset
-    X, Y, Xt, Yt = _device_data(plan, backend)
-    p = _load(plan, backend, start, stop)
+def _train_chunk(plan: Plan, backend: Backend, data: tuple[Any, Any, Any, Any], chunk: Chunk,
+                 callbacks: Callbacks, n_workers: int) -> RunResult:
+    """One batched training of experiments [chunk.start, chunk.stop)."""
+    xp, cfg, net, task = backend.xp, plan.config, plan.net, plan.dataset.task
+    X, Y, Xt, Yt = data
+    p = nn.ParamStore(xp, net, chunk.stop - chunk.start, np.dtype(cfg.dtype))
+    p.load(initial_values(plan, chunk.start, chunk.stop))
     weights_init = p.to_host()
-    layers_init = stats.layer_stats(xp, plan.net, p, X, Y)
-    if on_init_stats is not None:
-        on_init_stats(layers_init)
-    history = train.fit(xp, plan.net, p, X, Y, cfg.train, on_log=on_log, on_step=on_step,
+    layers_init = stats.layer_stats(xp, net, p, X, Y)
+    if callbacks.on_init_stats is not None:
+        callbacks.on_init_stats(chunk, layers_init)
+    on_log = None if callbacks.on_log is None else (
+        lambda it, costs: callbacks.on_log(chunk, it, costs))
+    on_step = None if callbacks.on_step is None else (
+        lambda done, total: callbacks.on_step(chunk.index * total + done, chunk.count * total))
+    history = train.fit(xp, net, p, X, Y, cfg.train, on_log=on_log, on_step=on_step,
                         n_workers=n_workers)
-    layers_final = stats.layer_stats(xp, plan.net, p, X, Y)
-    part = replace(plan, members=plan.members[start:stop]) if (start, stop) != (
-        0, plan.n_experiments) else plan
+    small_regression = task == "regression" and plan.dataset.n_train <= SHOW_OUTPUTS_UP_TO
     return RunResult(
-        plan=part, backend=backend, history=history,
+        plan=plan.part(chunk.start, chunk.stop), backend=backend, history=history,
         weights_init=weights_init, weights_final=p.to_host(),
-        layers_init=layers_init, layers_final=layers_final,
-        train_accuracy=accuracy(xp, plan.net, p, X, Y, data.task),
-        test_accuracy=accuracy(xp, plan.net, p, Xt, Yt, data.task),
+        layers_init=layers_init, layers_final=stats.layer_stats(xp, net, p, X, Y),
+        train_accuracy=accuracy(xp, net, p, X, Y, task),
+        test_accuracy=accuracy(xp, net, p, Xt, Yt, task),
         final_cost=history.log_costs[-1],
-        train_outputs=outputs(xp, plan.net, p, X)
-        if data.task == "regression" and data.n_train <= SHOW_OUTPUTS_UP_TO else None,
-    )
+        train_outputs=outputs(xp, net, p, X) if small_regression else None,
+        workers=worker_count(plan, backend, p.n_exp, n_workers),
+        chunks=[chunk])
 
 
 def _concatenate(plan: Plan, parts: list[RunResult]) -> RunResult:
-    """Chunk results → one result along the experiment axis (weights None past the limit)."""
+    """Chunk results → one result along the experiment axis."""
     first = parts[0]
-    members = [m for part in parts for m in part.plan.members]
-    keep = all(part.weights_init is not None for part in parts)
-    cat = lambda get: None if get(first) is None else np.concatenate(  # noqa: E731
-        [get(part) for part in parts])
-    history = train.History(
-        log_iterations=first.history.log_iterations,
-        log_costs=[np.concatenate(c) for c in zip(*(p.history.log_costs for p in parts),
-                                                   strict=True)],
-        n_iterations=first.history.n_iterations,
-        planned_iterations=first.history.planned_iterations,
-        diverged_at=cat(lambda r: r.history.diverged_at),
-        interrupted=parts[-1].history.interrupted)
-    weights = lambda get: {k: np.concatenate([get(p)[k] for p in parts])  # noqa: E731
-                           for k in get(first)} if keep else None
+    stop = parts[-1].chunks[0].stop
+
+    def cat(get: Callable[[RunResult], Any]) -> Any:
+        return None if get(first) is None else np.concatenate([get(part) for part in parts])
+
+    def weights(get: Callable[[RunResult], Any]) -> dict[str, np.ndarray] | None:
+        if get(first) is None:
+            return None
+        return {k: np.concatenate([get(part)[k] for part in parts]) for k in get(first)}
+
     return RunResult(
-        plan=replace(plan, members=members), backend=first.backend, history=history,
+        plan=plan.part(0, stop), backend=first.backend,
+        history=train.History.concat([part.history for part in parts]),
         weights_init=weights(lambda r: r.weights_init),
         weights_final=weights(lambda r: r.weights_final),
-        layers_init=[rec for p in parts for rec in p.layers_init],
-        layers_final=[rec for p in parts for rec in p.layers_final],
+        layers_init=stats.LayerStats.concat([part.layers_init for part in parts]),
+        layers_final=stats.LayerStats.concat([part.layers_final for part in parts]),
         train_accuracy=cat(lambda r: r.train_accuracy),
         test_accuracy=cat(lambda r: r.test_accuracy),
         final_cost=cat(lambda r: r.final_cost),
-        train_outputs=cat(lambda r: r.train_outputs))
+        train_outputs=cat(lambda r: r.train_outputs),
+        workers=max(part.workers for part in parts),
+        chunks=[part.chunks[0] for part in parts])

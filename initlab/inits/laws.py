@@ -1,106 +1,125 @@
-"""Weight initializers: a registry of named laws, spec parsing, sampling and display formulas.
+"""Weight initializers: every law with its parameters, its formula and its sampler.
 
-Layout: a weight matrix has shape ``(n_out, n_in)`` like PyTorch's ``Linear``, so
-``fan_in = shape[1]`` and ``fan_out = shape[0]``. A bias has shape ``(n_out,)`` and is drawn by
-the same registry with ``fan_in = fan_out = shape[0]``. Shapes with more than two axes
-``(n_out, n_in, *kernel)`` multiply both fans by the kernel size, as PyTorch does.
+Each law registers a sampler ``draw(p, shape, rng, activation)``, a display formula and a
+pydantic model of its parameters (``initlab.params``: one validation for every registry). Shapes
+follow ``initlab.inits.fans``: ``(n_out, n_in)``, fan_in = n_in.
 
-Every sampler draws float64 from the caller's stream: an ``initlab.fastrng.FastStream`` (what
-``rng: numpy`` uses), a ``numpy.random.Generator`` or a legacy ``RandomState``; the normal family
-draws ``rng.standard_normal(shape)`` once and scales it, so a legacy ``RandomState`` reproduces
-the classic ``randn(n_out, n_in) * std`` notebooks bit for bit.
+Every sampler draws float64 from the caller's stream: an ``initlab.inits.fastrng.FastStream``
+(what ``rng: numpy`` uses), a ``numpy.random.Generator`` or a legacy ``RandomState``; the normal
+family draws ``rng.standard_normal(shape)`` once and scales it, so a legacy ``RandomState``
+reproduces the classic ``randn(n_out, n_in) * std`` notebooks bit for bit.
 """
 
 from __future__ import annotations
 
-import difflib
 import math
-import numbers
-import re
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Annotated, Any, Literal
 
 import numpy as np
+from pydantic import BeforeValidator, PlainValidator, WithJsonSchema, model_validator
 
 from initlab.errors import InitlabError
+from initlab.inits.fans import NONLINEARITIES, fans, gain, gain_squared, gain_text
 from initlab.inits.fastrng import FastStream
+from initlab.params import NoParams, Params, Registry, fmt_value, number
+
+__all__ = ["INITIALIZER_NAMES", "REGISTRY", "catalogue", "fans", "formula", "gain", "label",
+           "resolve", "sample"]
 
 Rng = FastStream | np.random.Generator | np.random.RandomState
 
-# Squared gains are the exact source of truth (relu: 2.0, so he_normal == randn * sqrt(2./n_in)).
-_GAIN_SQUARED = {"linear": 1.0, "identity": 1.0, "sigmoid": 1.0, "softmax": 1.0, "gelu": 1.0,
-                 "tanh": 25.0 / 9.0, "relu": 2.0, "selu": 9.0 / 16.0}
-_GAIN_TEXT = {"tanh": "5/3", "relu": "√2", "selu": "3/4"}
-NONLINEARITIES: tuple[str, ...] = tuple(sorted([*_GAIN_SQUARED, "leaky_relu"]))
+
+# ------------------------------------------------------------------------ parameter models
+
+def _gain(value: Any) -> float | str:
+    if isinstance(value, str) and value.strip().lower() == "auto":
+        return "auto"
+    ok = isinstance(value, int | float) and not isinstance(value, bool)
+    if not ok or not math.isfinite(value) or value <= 0:
+        raise ValueError("must be a number > 0 or 'auto'")
+    return float(value)
 
 
-def _gain_squared(nonlinearity: str | None, param: float | None = None) -> float:
-    nl = "linear" if nonlinearity is None else str(nonlinearity).strip().lower()
-    if nl == "leaky_relu":
-        slope = 0.01 if param is None else float(param)
-        return 2.0 / (1.0 + slope * slope)
-    if nl not in _GAIN_SQUARED:
-        valid = ", ".join(NONLINEARITIES)
-        raise InitlabError(f"unknown nonlinearity {nonlinearity!r}; valid: {valid}")
-    return _GAIN_SQUARED[nl]
+Real = number()
+Gain = Annotated[float | str, PlainValidator(_gain), WithJsonSchema(
+    {"anyOf": [{"type": "number", "exclusiveMinimum": 0}, {"const": "auto"}]})]
 
 
-def gain(nonlinearity: str, param: float | None = None) -> float:
-    """Recommended gain of a nonlinearity (PyTorch ``calculate_gain`` table).
-
-    ===================================  =========================================
-    nonlinearity                         gain
-    ===================================  =========================================
-    linear, identity, sigmoid, softmax,  1
-    gelu
-    tanh                                 5/3
-    relu                                 √2
-    leaky_relu                           √(2 / (1 + slope²)), slope = param or 0.01
-    selu                                 3/4
-    ===================================  =========================================
-
-    Returned as the square root of the exact squared-gain table that the initializers use.
-    """
-    return math.sqrt(_gain_squared(nonlinearity, param))
+def _lower(value: Any) -> Any:
+    return value.strip().lower() if isinstance(value, str) else value
 
 
-def fans(shape: tuple[int, ...]) -> tuple[int, int]:
-    """(fan_in, fan_out) of an ``(n_out, n_in, *kernel)`` shape; a 1-D ``(n,)`` gives ``(n, n)``."""
-    dims = tuple(int(s) for s in shape)
-    if not dims or min(dims) < 1:
-        raise InitlabError(f"cannot initialise shape {dims}: need at least one axis, all >= 1")
-    if len(dims) == 1:
-        return dims[0], dims[0]
-    receptive = math.prod(dims[2:])
-    return dims[1] * receptive, dims[0] * receptive
+Mode = Annotated[Literal["fan_in", "fan_out"], BeforeValidator(_lower)]
+Nonlinearity = Annotated[Literal[(*NONLINEARITIES, "auto")], BeforeValidator(_lower)]
+StdOf = Annotated[Literal["parent", "realised"], BeforeValidator(_lower)]
 
 
-_RANGES = {"real": "a finite number", "pos": "a number > 0", "nonneg": "a number >= 0",
-           "gain": "a number > 0 or 'auto'", "cut": "a number >= 0.1 (in σ units)"}
+class ConstantParams(Params):
+    """W = value everywhere."""
+    value: Real = 0.0
 
+
+class UniformParams(Params):
+    """W ~ U(low, high)."""
+    low: Real = -0.05
+    high: Real = 0.05
+
+    @model_validator(mode="after")
+    def _ordered(self) -> UniformParams:
+        if self.low >= self.high:
+            raise ValueError(f"parameter 'low' must be < 'high', got low={fmt_value(self.low)}, "
+                             f"high={fmt_value(self.high)}")
+        return self
+
+
+class NormalParams(Params):
+    """W ~ N(mean, std²)."""
+    mean: Real = 0.0
+    std: number(gt=0.0) = 1.0
+
+
+class TruncatedParams(Params):
+    """W ~ N(mean, σ²) redrawn outside mean ± cut·σ; std_of: whose std ``std`` is."""
+    mean: Real = 0.0
+    std: number(gt=0.0) = 1.0
+    cut: number(ge=0.1) = 2.0
+    std_of: StdOf = "parent"
+
+
+class GainParams(Params):
+    """gain: a number > 0, or 'auto' for the gain of the layer's activation."""
+    gain: Gain = 1.0
+
+
+class HeParams(Params):
+    """σ² = gain(nonlinearity)²/fan, fan = fan_in or fan_out by mode."""
+    mode: Mode = "fan_in"
+    nonlinearity: Nonlinearity = "relu"
+    slope: number(ge=0.0) = 0.01
+
+
+# -------------------------------------------------------------------------------- the laws
 
 @dataclass(frozen=True)
-class _Param:
-    default: object
-    kind: str = "real"            # a key of _RANGES, or "choice"
-    choices: tuple[str, ...] = ()
+class Law:
+    """A sampler, its display formula (text with {param} fields, or a function of the
+    parameters) and its note for ``initlab inits``."""
 
-
-@dataclass(frozen=True)
-class _Init:
     draw: Callable[..., np.ndarray]
     formula: str | Callable[[dict], str]
-    params: dict[str, _Param]
     note: str
 
 
-_REGISTRY: dict[str, _Init] = {}
+LAWS: dict[str, Law] = {}
+_MODELS: dict[str, type[Params]] = {}
 
 
-def _register(name: str, formula: str | Callable[[dict], str], **params: _Param):
+def _register(name: str, formula: str | Callable[[dict], str], model: type[Params] = NoParams):
     """Register a sampler ``fn(params, shape, rng, activation)``; its docstring is the law."""
     def deco(fn: Callable[..., np.ndarray]) -> Callable[..., np.ndarray]:
-        _REGISTRY[name] = _Init(fn, formula, params, fn.__doc__.strip())
+        LAWS[name], _MODELS[name] = Law(fn, formula, fn.__doc__.strip()), model
         return fn
     return deco
 
@@ -115,20 +134,20 @@ def _from_std(rng: Rng, shape: tuple[int, ...], std: float, uniform: bool, mean:
 
 
 def _auto_gain_squared(g: float | str, activation: str | None) -> float:
-    return _gain_squared(activation) if g == "auto" else g * g
+    return gain_squared(activation) if g == "auto" else g * g
 
 
-def _family(prefix: str, std_text: str, normal_note: str = "", **params: _Param):
+def _family(prefix: str, std_text: str, model: type[Params] = NoParams, normal_note: str = ""):
     """Register ``prefix_normal`` (N(0, σ²)) and ``prefix_uniform`` (U(-√3σ, √3σ)) from one σ;
     ``normal_note`` is appended to the normal variant's note only."""
     def deco(std: Callable[[dict, tuple[int, ...], str | None], float]):
-        gain_text = "  [gain={gain}]" if params else ""
+        gain_part = "  [gain={gain}]" if model is not NoParams else ""
         for uniform, law in ((True, "U(-b, b), b = √3 · σ"), (False, "N(0, σ²)")):
             def draw(p, shape, rng, act, uniform=uniform):
                 return _from_std(rng, shape, std(p, shape, act), uniform)
-            _REGISTRY[f"{prefix}_{'uniform' if uniform else 'normal'}"] = _Init(
-                draw, f"{law}, σ = {std_text}{gain_text}", params,
-                f"W ~ {law}, {std.__doc__.strip().rstrip('.')}{'' if uniform else normal_note}")
+            name = f"{prefix}_{'uniform' if uniform else 'normal'}"
+            note = f"W ~ {law}, {std.__doc__.strip().rstrip('.')}{'' if uniform else normal_note}"
+            LAWS[name], _MODELS[name] = Law(draw, f"{law}, σ = {std_text}{gain_part}", note), model
         return std
     return deco
 
@@ -140,16 +159,11 @@ def _truncated_factor(cut: float) -> float:
 
 
 def _truncated_formula(p: dict) -> str:
-    std, factor = _fmt(p["std"]), _truncated_factor(p["cut"])
+    std, factor = fmt_value(p["std"]), _truncated_factor(p["cut"])
     sigma = (f"σ = {std}, sample std = σ·√{factor:.4f}" if p["std_of"] == "parent"
              else f"σ = {std}/√{factor:.4f}, sample std = {std}")
-    return f"N(μ, σ²) redrawn outside μ ± {_fmt(p['cut'])}σ, μ = {_fmt(p['mean'])}, {sigma}"
-
-
-_GAIN = _Param(1.0, "gain")
-_HE = {"mode": _Param("fan_in", "choice", ("fan_in", "fan_out")),
-       "nonlinearity": _Param("relu", "choice", (*NONLINEARITIES, "auto")),
-       "slope": _Param(0.01, "nonneg")}
+    return (f"N(μ, σ²) redrawn outside μ ± {fmt_value(p['cut'])}σ, μ = {fmt_value(p['mean'])}, "
+            f"{sigma}")
 
 
 @_register("zeros", "W = 0")
@@ -164,26 +178,25 @@ def _ones(p, shape, rng, act):
     return np.ones(shape)
 
 
-@_register("constant", "W = {value}", value=_Param(0.0))
+@_register("constant", "W = {value}", ConstantParams)
 def _constant(p, shape, rng, act):
     """W = value everywhere."""
     return np.full(shape, p["value"], dtype=np.float64)
 
 
-@_register("uniform", "U({low}, {high})", low=_Param(-0.05), high=_Param(0.05))
+@_register("uniform", "U({low}, {high})", UniformParams)
 def _uniform(p, shape, rng, act):
     """W ~ U(low, high): mean (low + high)/2, variance (high - low)²/12."""
     return rng.uniform(p["low"], p["high"], shape)
 
 
-@_register("normal", "N(μ, σ²), μ = {mean}, σ = {std}", mean=_Param(0.0), std=_Param(1.0, "pos"))
+@_register("normal", "N(μ, σ²), μ = {mean}, σ = {std}", NormalParams)
 def _normal(p, shape, rng, act):
     """W ~ N(mean, std²), drawn as z·std + mean with z ~ N(0, 1)."""
     return _from_std(rng, shape, p["std"], False, p["mean"])
 
 
-@_register("truncated_normal", _truncated_formula, mean=_Param(0.0), std=_Param(1.0, "pos"),
-           cut=_Param(2.0, "cut"), std_of=_Param("parent", "choice", ("parent", "realised")))
+@_register("truncated_normal", _truncated_formula, TruncatedParams)
 def _truncated_normal(p, shape, rng, act):
     """W ~ N(mean, σ²) kept to |W - mean| <= cut·σ; Var = σ²·(1 - 2c·φ(c)/(2Φ(c) - 1)), c = cut."""
     sigma = p["std"]
@@ -198,19 +211,19 @@ def _truncated_normal(p, shape, rng, act):
     return z + p["mean"] if p["mean"] != 0 else z
 
 
-@_family("xavier", "gain · √(2/(fan_in+fan_out))", gain=_GAIN)
+@_family("xavier", "gain · √(2/(fan_in+fan_out))", GainParams)
 def _xavier_std(p, shape, act):
     """σ² = gain²·2/(fan_in + fan_out) (Glorot & Bengio 2010)."""
     fan_in, fan_out = fans(shape)
     return math.sqrt(_auto_gain_squared(p["gain"], act) * 2.0 / (fan_in + fan_out))
 
 
-@_family("he", "gain/√{fan}", **_HE)
+@_family("he", "gain/√{fan}", HeParams)
 def _he_std(p, shape, act):
     """σ² = gain²/fan, fan = fan_in or fan_out by mode (He et al. 2015)."""
     nl = act if p["nonlinearity"] == "auto" else p["nonlinearity"]
     fan_in, fan_out = fans(shape)
-    return math.sqrt(_gain_squared(nl, p["slope"]) / (fan_in if p["mode"] == "fan_in" else fan_out))
+    return math.sqrt(gain_squared(nl, p["slope"]) / (fan_in if p["mode"] == "fan_in" else fan_out))
 
 
 @_family("lecun", "1/√fan_in", normal_note="; the N(0,1)/√fan_in that CS231n calls 'Xavier'")
@@ -219,7 +232,8 @@ def _lecun_std(p, shape, act):
     return math.sqrt(1.0 / fans(shape)[0])
 
 
-@_register("orthogonal", "W = gain · Q, Q orthonormal from QR of N(0,1)  [gain={gain}]", gain=_GAIN)
+@_register("orthogonal", "W = gain · Q, Q orthonormal from QR of N(0,1)  [gain={gain}]",
+           GainParams)
 def _orthogonal(p, shape, rng, act):
     """W = gain·Q, Q from the QR of a Gaussian matrix: orthonormal rows if wide, columns if tall."""
     if len(shape) < 2:
@@ -235,7 +249,7 @@ def _orthogonal(p, shape, rng, act):
     return (q * math.sqrt(_auto_gain_squared(p["gain"], act))).reshape(shape)
 
 
-@_register("identity", "W = gain · I(n_out, n_in)  [gain={gain}]", gain=_GAIN)
+@_register("identity", "W = gain · I(n_out, n_in)  [gain={gain}]", GainParams)
 def _identity(p, shape, rng, act):
     """W = gain·I(n_out, n_in): ones on the main diagonal, zeros elsewhere."""
     if len(shape) != 2:
@@ -258,115 +272,19 @@ _ALIASES: dict[str, tuple[str, dict, str]] = {
     "lecun": ("lecun_normal", {}, "LeCun normal, the N(0,1)/√fan_in CS231n calls 'Xavier'"),
 }
 
-INITIALIZER_NAMES: tuple[str, ...] = tuple(sorted([*_REGISTRY, *_ALIASES]))
-
-_SPEC_RE = re.compile(r"^\s*([A-Za-z_]\w*)\s*(?:\((.*)\))?\s*$")
-_ARG_RE = re.compile(r"^\s*([A-Za-z_]\w*)\s*=\s*(.*?)\s*$")
-_EXPECTED = "expected name or name(key=value, ...), e.g. normal(std=0.01)"
-
-
-def _fmt(value: object) -> str:
-    if isinstance(value, bool):
-        return str(value).lower()
-    if isinstance(value, float) and value.is_integer() and abs(value) < 1e15:
-        return str(int(value))
-    return str(value)
-
-
-def _parse_value(text: str) -> object:
-    if len(text) >= 2 and text[0] == text[-1] and text[0] in "'\"":
-        return text[1:-1]
-    if text.lower() in ("true", "false"):
-        return text.lower() == "true"
-    for cast in (int, float):
-        try:
-            return cast(text)
-        except ValueError:
-            pass
-    return text
-
-
-def _parse(spec: str | dict) -> tuple[str, dict]:
-    """Split a spec into (name as given, lower-cased; user parameters in the order given)."""
-    if isinstance(spec, dict):
-        if not isinstance(spec.get("name"), str):
-            raise InitlabError("an initializer mapping needs a 'name' key, e.g. {name: normal}")
-        params = {str(k).lower(): v for k, v in spec.items() if k != "name"}
-        return spec["name"].strip().lower(), params
-    if not isinstance(spec, str):
-        raise InitlabError(f"initializer spec must be a string or a mapping, got {spec!r}")
-    match = _SPEC_RE.match(spec)
-    if not match:
-        raise InitlabError(f"malformed initializer spec {spec!r}; {_EXPECTED}")
-    params: dict[str, object] = {}
-    body = (match.group(2) or "").strip()
-    for part in body.split(",") if body else []:
-        arg = _ARG_RE.match(part)
-        if not arg or not arg.group(2):
-            what = f"'{arg.group(1)}=' has no value" if arg else f"{part.strip()!r} isn't key=value"
-            raise InitlabError(f"malformed initializer spec {spec!r}: {what}; {_EXPECTED}")
-        key = arg.group(1).lower()
-        if key in params:
-            raise InitlabError(f"malformed initializer spec {spec!r}: '{key}' given twice")
-        params[key] = _parse_value(arg.group(2))
-    return match.group(1).lower(), params
-
-
-def _lookup(name: str) -> tuple[str, dict]:
-    if name in _REGISTRY:
-        return name, {}
-    if name in _ALIASES:
-        return _ALIASES[name][0], dict(_ALIASES[name][1])
-    close = difflib.get_close_matches(name, INITIALIZER_NAMES, n=1)
-    hint = f" (did you mean '{close[0]}'?)" if close else ""
-    raise InitlabError(f"unknown initializer {name!r}; valid: {', '.join(INITIALIZER_NAMES)}{hint}")
-
-
-def _check(init: str, key: str, value: object) -> object:
-    spec = _REGISTRY[init].params[key]
-    if isinstance(value, str):
-        value = _parse_value(value.strip())
-    if spec.kind == "choice":
-        if isinstance(value, str) and value.lower() in spec.choices:
-            return value.lower()
-        raise InitlabError(f"{init}: parameter '{key}' must be one of {', '.join(spec.choices)}, "
-                           f"got {value!r}")
-    if spec.kind == "gain" and isinstance(value, str) and value.lower() == "auto":
-        return "auto"
-    ok = isinstance(value, numbers.Real) and not isinstance(value, bool) and math.isfinite(value)
-    x = float(value) if ok else math.nan
-    bounds = {"pos": x > 0, "gain": x > 0, "nonneg": x >= 0, "cut": x >= 0.1}
-    if not ok or not bounds.get(spec.kind, True):
-        raise InitlabError(f"{init}: parameter '{key}' must be {_RANGES[spec.kind]}, got {value!r}")
-    return x
+REGISTRY = Registry("initializer", _MODELS, {a: (t, p) for a, (t, p, _) in _ALIASES.items()})
+INITIALIZER_NAMES: tuple[str, ...] = REGISTRY.names
 
 
 def resolve(spec: str | dict) -> tuple[str, dict]:
     """Spec ('he', 'normal(std=0.5)' or {'name': 'normal', 'std': 0.5}) -> (canonical, params)."""
-    given, user = _parse(spec)
-    canonical, preset = _lookup(given)
-    allowed = _REGISTRY[canonical].params
-    shown = f"'{given}'" if given == canonical else f"'{given}' ({canonical})"
-    for key in user:
-        if key not in allowed:
-            close = difflib.get_close_matches(key, allowed, n=1)
-            hint = f" (did you mean '{close[0]}'?)" if close else ""
-            raise InitlabError(f"initializer {shown} has no parameter {key!r}; allowed: "
-                               f"{', '.join(allowed) or 'none'}{hint}")
-    params = {k: p.default for k, p in allowed.items()} | preset
-    params |= {k: _check(canonical, k, v) for k, v in user.items()}
-    if canonical == "uniform" and params["low"] >= params["high"]:
-        low, high = _fmt(params["low"]), _fmt(params["high"])
-        raise InitlabError(f"uniform: parameter 'low' must be < 'high', got low={low}, high={high}")
-    return canonical, params
+    found = REGISTRY.resolve(spec)
+    return found.name, found.params
 
 
 def label(spec: str | dict) -> str:
     """Short display label keeping the name as written: 'he', 'random', 'normal(std=0.5)'."""
-    given, user = _parse(spec)
-    _, params = resolve(spec)
-    args = ", ".join(f"{k}={_fmt(params[k])}" for k in user)
-    return f"{given}({args})" if args else given
+    return REGISTRY.resolve(spec).label
 
 
 def sample(name: str, params: dict, shape: tuple[int, ...], rng: Rng,
@@ -375,36 +293,29 @@ def sample(name: str, params: dict, shape: tuple[int, ...], rng: Rng,
     canonical, full = resolve({**params, "name": name})
     dims = tuple(int(s) for s in shape)
     fans(dims)  # validates the shape
-    out = _REGISTRY[canonical].draw(full, dims, rng, activation)
+    out = LAWS[canonical].draw(full, dims, rng, activation)
     return np.asarray(out, dtype=np.float64)
-
-
-def _gain_text(nonlinearity: str, slope: float) -> str:
-    if nonlinearity == "auto":
-        return "gain(activation)"
-    if nonlinearity == "leaky_relu":
-        return f"√(2/(1+{_fmt(slope)}²)) (leaky_relu)"
-    return f"{_GAIN_TEXT.get(nonlinearity, '1')} ({nonlinearity})"
 
 
 def formula(name: str, params: dict) -> str:
     """Human-readable law, e.g. 'N(0, σ²), σ = gain/√fan_in  [gain=√2 (relu)]'."""
     canonical, p = resolve({**params, "name": name})
-    template = _REGISTRY[canonical].formula
+    template = LAWS[canonical].formula
     if callable(template):
         return template(p)
-    ctx = {k: _fmt(v) for k, v in p.items()}
+    ctx = {k: fmt_value(v) for k, v in p.items()}
     if "gain" in p:
-        ctx["gain"] = "auto = gain(activation)" if p["gain"] == "auto" else _fmt(p["gain"])
+        ctx["gain"] = "auto = gain(activation)" if p["gain"] == "auto" else fmt_value(p["gain"])
     if "nonlinearity" in p:
-        ctx["gain"], ctx["fan"] = _gain_text(p["nonlinearity"], p["slope"]), p["mode"]
+        ctx["gain"] = gain_text(p["nonlinearity"], p["slope"], fmt_value)
+        ctx["fan"] = p["mode"]
     return template.format(**ctx)
 
 
 def catalogue() -> list[dict]:
     """One entry per canonical initializer, then one per alias, for ``initlab inits``."""
-    rows = [{"name": n, "kind": "init", "params": {k: p.default for k, p in i.params.items()},
-             "formula": formula(n, {}), "note": i.note} for n, i in _REGISTRY.items()]
+    rows = [{"name": n, "kind": "init", "params": resolve(n)[1], "formula": formula(n, {}),
+             "note": law.note} for n, law in LAWS.items()]
     for alias, (target, _, note) in _ALIASES.items():
         canonical, params = resolve(alias)
         rows.append({"name": alias, "kind": "alias", "params": params,

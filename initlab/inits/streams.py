@@ -17,9 +17,21 @@ from __future__ import annotations
 
 import numpy as np
 
+from initlab.errors import InitlabError
 from initlab.inits.fastrng import FastStream
 
 Rng = FastStream | np.random.Generator | np.random.RandomState
+RNG_KINDS = ("numpy", "legacy")
+LEGACY_SEED_LIMIT = 2**32  # RandomState takes seeds 0 ≤ s < 2³²
+
+
+def check_seed(seed: int, kind: str) -> None:
+    """InitlabError unless ``seed`` is one the ``kind`` of stream accepts."""
+    if kind not in RNG_KINDS:
+        raise InitlabError(f"unknown rng {kind!r}; valid: {', '.join(RNG_KINDS)}")
+    if seed < 0 or (kind == "legacy" and seed >= LEGACY_SEED_LIMIT):
+        top = " and < 2^32 (numpy.random.RandomState)" if kind == "legacy" else ""
+        raise InitlabError(f"seed {seed} is out of range: rng {kind} takes seeds >= 0{top}")
 
 
 def layer_streams(seed: int, kind: str, n_layers: int) -> list[tuple[Rng, Rng]]:

@@ -2,14 +2,14 @@
 
 Layout of ``results/<YYYYmmdd-HHMMSS-mmm>-<name>/`` (or ``--out DIR``):
 ``config.yaml``, ``metrics.json``, ``history.csv``, ``weights_init.npz``, ``weights_final.npz``,
-``environment.json``. Every file is written to a temporary name in the same folder and renamed,
-so a reader never sees half a file.
+``environment.json`` (``probe.json`` instead of metrics, history and weights for a probe). Every
+file is written to a temporary name in the same folder and renamed, so a reader never sees half
+a file. What the files hold is ``records``.
 """
 
 from __future__ import annotations
 
 import csv
-import dataclasses
 import datetime as dt
 import io
 import json
@@ -25,6 +25,7 @@ import numpy as np
 
 import initlab
 from initlab.errors import InitlabError
+from initlab.reporting import records
 
 
 def _nearest_existing(path: Path) -> Path:
@@ -40,6 +41,24 @@ def check_writable(path: Path, flag: str) -> None:
         raise InitlabError(f"cannot write results to {flag} {path}: {existing} is a file")
     if not os.access(existing, os.W_OK | os.X_OK):
         raise InitlabError(f"cannot write results to {flag} {path}: {existing} is not writable")
+
+
+RESULTS = Path("results")  # where run folders go without --out
+
+
+def check_target(out: Path | None, root: Path = RESULTS) -> None:
+    """InitlabError unless the run folder (``out``, or a new one under ``root``) can be written;
+    called before anything runs."""
+    check_writable(out if out is not None else root, "--out" if out is not None else
+                   "results folder")
+
+
+def create(out: Path | None, name: str, root: Path = RESULTS) -> Path:
+    """The run folder, created: ``out`` as given (--out), else a new ``root/<stamp>-<name>``."""
+    if out is None:
+        return new_run_dir(root, name)
+    out.mkdir(parents=True, exist_ok=True)
+    return out
 
 
 def new_run_dir(root: Path, name: str) -> Path:
@@ -137,72 +156,20 @@ def environment(device_label: str, overrides: list[str]) -> dict[str, Any]:
     return env
 
 
-def _num(x: Any) -> float | None:
-    return None if x is None else float(x)
-
-
-def metrics(result: Any) -> dict[str, Any]:
-    """The public ``metrics.json`` shape: run status and one entry per experiment."""
-    plan, hist = result.plan, result.history
-    experiments = []
-    for e, member in enumerate(plan.members):
-        div = int(hist.diverged_at[e])
-        experiments.append({
-            "init": member.init, "seed": member.seed,
-            "train_accuracy": None if result.train_accuracy is None
-            else _num(result.train_accuracy[e]),
-            "test_accuracy": None if result.test_accuracy is None
-            else _num(result.test_accuracy[e]),
-            "final_cost": _num(result.final_cost[e]),
-            "diverged_at": None if div < 0 else div,
-            "cost_curve": hist.cost_curve(e),
-            "layers_init": result.layers_init[e],
-            "layers_final": result.layers_final[e],
-        })
-        if result.train_outputs is not None:
-            experiments[-1]["train_outputs"] = result.train_outputs[e].tolist()
-    return {"name": plan.config.name, "status": result.status,
-            "iterations": hist.n_iterations, "planned_iterations": hist.planned_iterations,
-            "device": result.backend.label,
-            "weights_saved": result.weights_init is not None, "experiments": experiments}
-
-
 def save_run(folder: Path, result: Any, config_yaml: str, env: dict[str, Any],
              extra: dict[str, Any] | None = None) -> None:
     """Write every file of a run folder (each atomically); ``extra`` keys join metrics.json."""
-    plan, hist = result.plan, result.history
     atomic_write(folder / "config.yaml", config_yaml.encode())
     if result.weights_init is not None:
         write_npz(folder / "weights_init.npz", result.weights_init)
         write_npz(folder / "weights_final.npz", result.weights_final)
-    rows = [[it, e, m.init, m.seed, float(costs[e])]
-            for it, costs in zip(hist.log_iterations, hist.log_costs, strict=True)
-            for e, m in enumerate(plan.members)]
-    write_csv(folder / "history.csv", ["iteration", "experiment", "init", "seed", "cost"], rows)
+    write_csv(folder / "history.csv", records.HISTORY_HEADER, records.history_rows(result))
     write_json(folder / "environment.json", env)
-    write_json(folder / "metrics.json", metrics(result) | (extra or {}))
-
-
-def probe_record(found: list[Any]) -> dict[str, Any]:
-    """``probe.json``: one row per init and layer under ``layers``, one summary per init."""
-    layers, summary = [], []
-    for res in found:
-        for r in res.layers:
-            row = dataclasses.asdict(r)
-            if row["histogram"] is None:
-                row.pop("histogram")
-            else:
-                row["histogram"] = {"counts": list(r.histogram[0]),
-                                    "edges": [float(e) for e in r.histogram[1]]}
-            layers.append(row)
-        summary.append({"init": res.init, "formula": res.formula,
-                        "forward_ratio": res.forward_ratio, "backward_ratio": res.backward_ratio,
-                        "jacobian": res.jacobian})
-    return {"layers": layers, "summary": summary}
+    write_json(folder / "metrics.json", records.metrics(result) | (extra or {}))
 
 
 def save_probe(folder: Path, found: list[Any], config_yaml: str, env: dict[str, Any]) -> None:
     """Write ``config.yaml``, ``probe.json`` and ``environment.json`` (each atomically)."""
     atomic_write(folder / "config.yaml", config_yaml.encode())
     write_json(folder / "environment.json", env)
-    write_json(folder / "probe.json", probe_record(found))
+    write_json(folder / "probe.json", records.probe_record(found))

@@ -1,25 +1,24 @@
-"""The experiment axis: many seeds in one training equal the same seeds run alone; the engine
-agrees with an independent implementation (the notebook-style loop)."""
+"""experiments.runner and the experiment axis: many seeds in one training equal the same seeds
+run alone; the engine agrees with an independent implementation (the notebook-style loop); one
+chunk loop whatever the chunking."""
 
 from __future__ import annotations
-
-from pathlib import Path
 
 import numpy as np
 import pytest
 
 from initlab.commands import reference
-from initlab.engine.backend import get_backend
+from initlab.engine import memory
 from initlab.experiments import config, runner
-from initlab.experiments import plan as experiment
+from initlab.experiments import plan as plans
 
-CONFIGS = Path(__file__).resolve().parent.parent / "configs"
+from conftest import CONFIGS, CPU, run_config
+
 SHORT = ["train.epochs=300", "train.log_every=100"]
 
 
-def run(*overrides: str, seeds: int | None = None, config: str = "he_circles"):
-    plan, backend = runner.prepare(CONFIGS / f"{config}.yaml", [*SHORT, *overrides], seeds)
-    return runner.execute(plan, backend)
+def run(*overrides: str, seeds: int | None = None, config: str = "he_circles", **execute):
+    return run_config(config, *SHORT, *overrides, seeds=seeds, **execute)
 
 
 @pytest.fixture(scope="module")
@@ -29,7 +28,7 @@ def batched():
 
 def test_seeds_20_trains_20_experiments_in_one_run(batched):
     assert batched.plan.n_experiments == 20
-    assert [m.seed for m in batched.plan.members] == list(range(3, 23))
+    assert [m.seed for m in batched.plan.experiments] == list(range(3, 23))
     assert batched.weights_final["W1"].shape == (20, 10, 2)
     assert batched.weights_final["b3"].shape == (20, 1)
 
@@ -91,8 +90,8 @@ def test_a_diverging_experiment_is_flagged_and_the_others_train():
     cfg = config.load(CONFIGS / "he_circles.yaml", [
         "model.activations=[linear,linear,linear]", "train.loss=quadratic", "train.lr=0.05",
         "train.epochs=50", "train.log_every=1"])
-    plan = experiment.build(cfg, inits=["he", "normal(std=3)"], seeds=[3, 4])
-    res = runner.execute(plan, get_backend("cpu"))
+    plan = plans.build(cfg, inits=["he", "normal(std=3)"], seeds=[3, 4])
+    res = runner.execute(plan, CPU)
     div = res.history.diverged_at
     assert list(div[:2]) == [-1, -1] and (div[2:] >= 0).all()
     assert np.isfinite(res.final_cost[:2]).all()
@@ -100,3 +99,55 @@ def test_a_diverging_experiment_is_flagged_and_the_others_train():
         curve = res.history.cost_curve(e)
         assert all(np.isfinite(c) for it, c in curve if it < div[e])
         assert not any(np.isfinite(c) for it, c in curve if it >= div[e])
+
+
+# ------------------------------------------------------------------------- one chunk loop
+
+CHUNKS_3 = memory.plan_chunks(5, per_experiment=1000, budget=2000)  # 2 + 2 + 1
+
+
+def test_every_chunk_draws_and_measures_once_and_logs_its_costs(monkeypatch):
+    drawn, init_stats, logs = [], [], []
+    real = runner.initial_values
+
+    def counting(plan, start=0, stop=None):
+        drawn.append((start, stop))
+        return real(plan, start, stop)
+
+    monkeypatch.setattr(runner, "initial_values", counting)
+    callbacks = runner.Callbacks(
+        on_init_stats=lambda chunk, layers: init_stats.append((chunk.index, layers)),
+        on_log=lambda chunk, it, costs: logs.append((chunk.index, it, costs.copy())))
+    chunked = run(seeds=5, callbacks=callbacks, chunks=CHUNKS_3)
+    assert drawn == [(0, 2), (2, 4), (4, 5)]
+    assert [(k, layers.n_experiments) for k, layers in init_stats] == [(0, 2), (1, 2), (2, 1)]
+    assert [c.index for c in chunked.chunks] == [0, 1, 2]
+    for k, (a, b) in enumerate([(0, 2), (2, 4), (4, 5)]):
+        mine = [(it, costs) for j, it, costs in logs if j == k]
+        assert [it for it, _ in mine] == [0, 100, 200, 300]
+        for t, (_, costs) in enumerate(mine):  # the costs logged are the run's history
+            np.testing.assert_array_equal(costs, chunked.history.log_costs[t][a:b])
+    whole = run(seeds=5)
+    assert chunked.layers_init == whole.layers_init and chunked.layers_final == whole.layers_final
+    np.testing.assert_array_equal(np.stack(chunked.history.log_costs),
+                                  np.stack(whole.history.log_costs))
+
+
+def test_an_interrupt_keeps_finished_chunks_and_the_running_one_as_far_as_it_got():
+    def stop_in_chunk_two(done, total):
+        if done > total // 3 + 128:  # chunk 2 (of 3) has run two segments
+            raise KeyboardInterrupt
+
+    res = run(seeds=5, callbacks=runner.Callbacks(on_step=stop_in_chunk_two), chunks=CHUNKS_3)
+    assert res.history.interrupted and res.status == "interrupted"
+    assert [e.seed for e in res.plan.experiments] == [3, 4, 5, 6]  # chunk 3 never started
+    done = res.history.iterations_done(4)
+    assert list(done[:2]) == [300, 300] and list(done[2:]) == [192, 192]
+    assert res.history.n_iterations == 300
+    for e in range(4):
+        curve = res.history.cost_curve(e)
+        assert curve[-1][0] == done[e]
+        assert all(np.isfinite(c) for _, c in curve)
+    assert res.final_cost.shape == (4,) and res.layers_final.n_experiments == 4
+    alone = run("seed=5", "train.epochs=192")  # the interrupted chunk's first experiment
+    np.testing.assert_array_equal(res.weights_final["W2"][2], alone.weights_final["W2"][0])

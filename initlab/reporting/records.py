@@ -1,0 +1,96 @@
+"""What the run folder's files hold: ``metrics.json``, ``history.csv`` rows and ``probe.json``,
+built from results (arrays become JSON values here, at the edge)."""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any
+
+import numpy as np
+
+from initlab.engine.stats import OPTIONAL_KEYS, STAT_KEYS, LayerStats
+
+HISTORY_HEADER = ["iteration", "experiment", "init", "seed", "cost"]
+
+
+def _num(x: Any) -> float | None:
+    return None if x is None else float(x)
+
+
+def layer_records(layers: LayerStats, e: int) -> list[dict[str, Any]]:
+    """Experiment e's layers as the public records: ``layer`` (1-based), ``units``,
+    ``activation`` and every statistic (saturated/dead share None where it does not apply)."""
+    out = []
+    for l in range(layers.depth):
+        rec: dict[str, Any] = {"layer": l + 1, "units": layers.units[l],
+                               "activation": layers.activations[l]}
+        for key in STAT_KEYS:
+            v = float(layers[key][e, l])
+            if key == "distinct_units":
+                rec[key] = int(v)
+            else:
+                rec[key] = None if key in OPTIONAL_KEYS and np.isnan(v) else v
+        out.append(rec)
+    return out
+
+
+def metrics(result: Any) -> dict[str, Any]:
+    """The public ``metrics.json`` shape: run status and one entry per experiment."""
+    plan, hist = result.plan, result.history
+    experiments = []
+    for e, exp in enumerate(plan.experiments):
+        div = int(hist.diverged_at[e])
+        experiments.append({
+            "init": exp.init, "seed": exp.seed,
+            "train_accuracy": None if result.train_accuracy is None
+            else _num(result.train_accuracy[e]),
+            "test_accuracy": None if result.test_accuracy is None
+            else _num(result.test_accuracy[e]),
+            "final_cost": _num(result.final_cost[e]),
+            "diverged_at": None if div < 0 else div,
+            "cost_curve": hist.cost_curve(e),
+            "layers_init": layer_records(result.layers_init, e),
+            "layers_final": layer_records(result.layers_final, e),
+        })
+        if result.train_outputs is not None:
+            experiments[-1]["train_outputs"] = result.train_outputs[e].tolist()
+    return {"name": plan.config.name, "status": result.status,
+            "iterations": hist.n_iterations, "planned_iterations": hist.planned_iterations,
+            "device": result.backend.label,
+            "weights_saved": result.weights_init is not None, "experiments": experiments}
+
+
+def compare_extra(found: Any) -> dict[str, Any]:
+    """What a comparison adds to ``metrics.json``: one ``summary`` per initializer and the
+    ``compare`` settings."""
+    return {"summary": [s.record() for s in found.summaries],
+            "compare": {"success_threshold": found.success, "target_cost": found.target_cost,
+                        "log_every": found.run.plan.config.train.log_every,
+                        "chunk_size": found.chunking.size, "chunks": found.chunking.count}}
+
+
+def history_rows(result: Any) -> list[list[Any]]:
+    """``history.csv`` in long format: [iteration, experiment, init, seed, cost] per logged
+    cost, iteration by iteration."""
+    hist, experiments = result.history, result.plan.experiments
+    return [[it, e, exp.init, exp.seed, float(costs[e])]
+            for t, (it, costs) in enumerate(zip(hist.log_iterations, hist.log_costs, strict=True))
+            for e, exp in enumerate(experiments) if hist.logged is None or hist.logged[t, e]]
+
+
+def probe_record(found: list[Any]) -> dict[str, Any]:
+    """``probe.json``: one row per init and layer under ``layers``, one summary per init."""
+    layers, summary = [], []
+    for res in found:
+        for r in res.layers:
+            row = dataclasses.asdict(r)
+            if row["histogram"] is None:
+                row.pop("histogram")
+            else:
+                row["histogram"] = {"counts": list(r.histogram[0]),
+                                    "edges": [float(e) for e in r.histogram[1]]}
+            layers.append(row)
+        summary.append({"init": res.init, "formula": res.formula,
+                        "forward_ratio": res.forward_ratio, "backward_ratio": res.backward_ratio,
+                        "jacobian": res.jacobian})
+    return {"layers": layers, "summary": summary}

@@ -1,0 +1,92 @@
+"""What the tests share: paths, the ``initlab`` console script and the environment it runs in, and
+running an experiment file through the runner in process.
+
+Test modules import the helpers (``from conftest import HE, run_cli``); pytest puts this folder on
+``sys.path``.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+from initlab.commands import run as run_command
+from initlab.engine.backend import get_backend
+from initlab.experiments import runner
+
+REPO = Path(__file__).resolve().parents[1]
+CONFIGS = REPO / "configs"
+HE = CONFIGS / "he_circles.yaml"
+CPU = get_backend("cpu")
+TIMEOUT = 120
+# ``python -c`` code that runs the CLI as if CuPy were not installed
+NO_CUPY = "import sys; sys.modules['cupy'] = None; from initlab.cli import main; main()"
+
+
+def _initlab_script() -> str | None:
+    beside = Path(sys.executable).parent / "initlab"
+    return str(beside) if beside.is_file() else shutil.which("initlab")
+
+
+INITLAB = _initlab_script()
+
+
+def cli_env(columns: int = 80) -> dict[str, str]:
+    """The caller's environment without anything that forces colour or a terminal width."""
+    drop = {"FORCE_COLOR", "CLICOLOR_FORCE", "TTY_COMPATIBLE", "TTY_INTERACTIVE", "COLUMNS",
+            "LINES"}
+    env = {k: v for k, v in os.environ.items() if k not in drop}
+    env.update(COLUMNS=str(columns), NO_COLOR="1")
+    return env
+
+
+def tree(root: Path) -> set[str]:
+    """Every path below ``root``, relative, as text."""
+    return {p.relative_to(root).as_posix() for p in root.rglob("*")}
+
+
+@dataclass
+class Ran:
+    """One finished CLI call and the working folder's contents before and after it."""
+
+    argv: list[str]
+    cwd: Path
+    returncode: int
+    stdout: str
+    stderr: str
+    before: set[str]
+    after: set[str]
+
+    @property
+    def output(self) -> str:
+        return self.stdout + self.stderr
+
+    def explain(self) -> str:
+        return (f"argv: {self.argv}\nexit: {self.returncode}\n--- stdout\n{self.stdout}"
+                f"--- stderr\n{self.stderr}")
+
+
+def run_cli(cwd: Path, *args: str, columns: int = 80, python_code: str | None = None,
+            timeout: float = TIMEOUT) -> Ran:
+    """``initlab ARGS`` (or ``python -c CODE ARGS``) in ``cwd``, as a user's shell would run it."""
+    if python_code is None:
+        assert INITLAB, "the initlab console script was not found next to sys.executable or on PATH"
+        argv = [INITLAB, *args]
+    else:
+        argv = [sys.executable, "-c", python_code, *args]
+    before = tree(cwd)
+    proc = subprocess.run(argv, cwd=cwd, env=cli_env(columns), capture_output=True, text=True,
+                          timeout=timeout, stdin=subprocess.DEVNULL)
+    return Ran(argv, cwd, proc.returncode, proc.stdout, proc.stderr, before, tree(cwd))
+
+
+def run_config(name: str | Path, *overrides: str, seeds: int | None = None,
+               **execute) -> runner.RunResult:
+    """Train ``configs/<name>.yaml`` (or a path) with ``--set`` overrides, in process."""
+    path = name if isinstance(name, Path) else CONFIGS / f"{name}.yaml"
+    plan, backend = run_command.prepare(path, list(overrides), seeds)
+    return runner.execute(plan, backend, **execute)
