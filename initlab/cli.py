@@ -1,22 +1,25 @@
 """The ``initlab`` command line: parse options → call a command → save its result → render it.
 
-One path from error to exit code: bad input → one line on stderr and exit 2; Ctrl-C → what
-finished is saved, exit 130. Commands and their libraries are imported inside the command
-functions, so ``initlab --help`` does not load the numerics.
+One path from an error to an exit code (``main``): bad input → one line on stderr, exit 2; a run
+that could not finish (a worker died, a file could not be written) → one line, exit 1, what
+could be saved saved; Ctrl-C or SIGTERM → what finished saved, exit 130; a closed stdout →
+exit 141 once the results are saved. Commands and their libraries are imported inside the
+command functions, so ``initlab --help`` does not load the numerics.
 """
 
 from __future__ import annotations
 
-import contextlib
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import typer
 from rich.console import Console
 
-from initlab.errors import InitlabError
+import initlab
+from initlab.engine import interrupts
+from initlab.errors import InitlabError, RunFailed
+from initlab.reporting.live import STDOUT
 
 # The click typer raises from: the standalone package (older typer) or its vendored copy
 # (typer._click, newer typer), whichever typer itself uses, whatever else is installed.
@@ -24,35 +27,58 @@ ClickException = next(c for c in typer.BadParameter.__mro__ if c.__name__ == "Cl
 
 app = typer.Typer(
     help="initlab — how does the way I initialize weights change what my network does?\n\n"
-         "Write a small YAML experiment (configs/ has one per source article), run it, and read "
-         "per-layer activation and gradient statistics and final accuracy, across initializers "
-         "and many seeds trained together in one batched run.",
+         "Write a small YAML experiment file (`initlab configs` lists one per source article), "
+         "run it, and read per-layer activation and gradient statistics and final accuracy, "
+         "across initializers and many seeds trained together in one batched run.",
     no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False,
     context_settings={"help_option_names": ["-h", "--help"]},
 )
-console = Console()
+console = Console(file=STDOUT)
 err_console = Console(stderr=True)
 _state = {"debug": False}
 
 
+def _version(value: bool) -> None:
+    if value:
+        print(f"initlab {initlab.__version__}")
+        raise typer.Exit(0)
+
+
 @app.callback()
 def _options(debug: bool = typer.Option(False, "--debug",
-                                        help="Show Python tracebacks instead of one-line errors.")
-             ) -> None:
+                                        help="Show Python tracebacks instead of one-line errors."),
+             version: bool = typer.Option(False, "--version", callback=_version, is_eager=True,
+                                          help="Print the version and exit.")) -> None:
     _state["debug"] = debug
 
 
-SET_HELP = ("Override a key of the experiment file, value parsed as YAML: --set train.lr=0.05, "
-            "--set model.layers=[2,20,1], --set init.weights=xavier_uniform. Repeatable.")
-
-
-SET_OPTION = typer.Option([], "--set", help=SET_HELP, show_default=False)
+SET_OPTION = typer.Option(
+    [], "--set", show_default=False,
+    help="Override a key of the file, value parsed as YAML: --set train.lr=0.05, --set "
+         "model.layers=[2,20,1], --set init.weights=xavier_uniform. Repeatable.")
 DEVICE_OPTION = typer.Option(None, "--device", show_default=False,
                              help="cpu | gpu | auto (auto: the GPU when CuPy sees one). Overrides "
                                   "the file's `device`.")
 WORKERS_OPTION = typer.Option(None, "--workers", min=1, show_default=False,
                               help="CPU worker processes sharing the experiments (default: one "
                                    "per core). The numbers do not depend on it.")
+OUT_OPTION = typer.Option(None, "--out", show_default=False,
+                          help="Write the results folder here (absent or empty, or give "
+                               "--overwrite) instead of a new one under results/.")
+OVERWRITE_OPTION = typer.Option(False, "--overwrite",
+                                help="Replace an existing --out folder as a whole, once the new "
+                                     "one is complete.")
+QUIET_OPTION = typer.Option(False, "--quiet", "-q", help="Print only the final table.")
+JSON_OPTION = typer.Option(False, "--json",
+                           help="Print the result on stdout as one JSON document (what the "
+                                "saved metrics.json or probe.json holds) instead of tables.")
+DRY_RUN_OPTION = typer.Option(False, "--dry-run",
+                              help="Validate, check the memory and show what would run; compute "
+                                   "and write nothing.")
+MAX_MEMORY_OPTION = typer.Option(None, "--max-memory", show_default=False,
+                                 help="Memory the run may use, e.g. 2GB (default: a quarter of "
+                                      "what is free). Experiments that do not fit at once are "
+                                      "trained in chunks; one that cannot fit is refused.")
 
 
 def _with_device(overrides: list[str], device: str | None) -> list[str]:
@@ -66,102 +92,113 @@ def _workers(n_workers: int | None) -> int:
     return n_workers or default_threads()
 
 
-def _exit_if_interrupted(interrupted: bool, what: str) -> None:
-    """After a run's results are saved: exit 130 with one line when it was interrupted."""
+def _limit(max_memory: str | None) -> int | None:
+    from initlab.engine.memory import parse_bytes  # noqa: PLC0415
+
+    return None if max_memory is None else parse_bytes(max_memory)
+
+
+def _out(out: str | None) -> Path | None:
+    if out is not None and not out.strip():
+        raise InitlabError("--out needs a folder name; leave --out out for a new folder under "
+                           "results/")
+    return None if out is None else Path(out)
+
+
+def _show(quiet: bool, as_json: bool) -> Console:
+    """Where tables go: stdout, or nowhere with --quiet or --json."""
+    return Console(file=STDOUT, quiet=True) if quiet or as_json else console
+
+
+def _emit_json(document: dict[str, Any]) -> None:
+    import json  # noqa: PLC0415
+
+    from initlab.reporting.folder import finite_or_null  # noqa: PLC0415
+
+    STDOUT.write(json.dumps(finite_or_null(document), indent=1, allow_nan=False) + "\n")
+    STDOUT.flush()
+
+
+def _finish(path: Path, failure: str | None, interrupted: bool, as_json: bool) -> None:
+    """The last lines of a command that saved a folder, and its exit code."""
+    (err_console if as_json else console).print(f"results: {path}", markup=False)
+    if failure:
+        raise RunFailed(f"{failure}; the experiments of the other workers are saved in {path}")
     if interrupted:
-        err_console.print(f"interrupted: {what}, run marked 'interrupted'")
-        raise typer.Exit(130)
-
-
-@contextlib.contextmanager
-def _training(show: Console, *, log_costs: bool) -> Iterator[Any]:
-    """Runner callbacks under a progress bar: with ``log_costs``, the table at initialization
-    (a single chunk's, as soon as it is known) and one line per logged cost."""
-    from rich.progress import (  # noqa: PLC0415
-        BarColumn,
-        MofNCompleteColumn,
-        Progress,
-        TextColumn,
-        TimeRemainingColumn,
-    )
-
-    from initlab.experiments.runner import Callbacks  # noqa: PLC0415
-    from initlab.reporting import run_tables  # noqa: PLC0415
-
-    progress = Progress(TextColumn("training"), BarColumn(), MofNCompleteColumn(),
-                        TimeRemainingColumn(), console=show, transient=True)
-    task = progress.add_task("train", total=None)
-
-    def on_init_stats(chunk, layers) -> None:
-        if chunk.count == 1:
-            run_tables.layer_table(show, layers, "Per layer at initialization", symmetry=True)
-
-    def on_log(chunk, iteration: int, costs) -> None:
-        where = f"chunk {chunk.index + 1}/{chunk.count}" if chunk.count > 1 else ""
-        progress.console.print(run_tables.cost_line(iteration, costs, where), markup=False)
-
-    def on_step(done: int, total: int) -> None:
-        progress.update(task, completed=done, total=total)
-
-    with progress:
-        yield Callbacks(on_init_stats if log_costs else None, on_log if log_costs else None,
-                        on_step)
+        err_console.print("interrupted: what finished is saved, run marked 'interrupted'")
+        sys.exit(130)
+    if STDOUT.broken:
+        sys.exit(141)
 
 
 RUN_HELP = (
-    "Train one experiment (or N seeds of it) and report per-layer statistics and accuracy.\n\n"
-    "Prints the resolved experiment, a per-layer table at initialization, the cost every "
-    "train.log_every iterations, the per-layer table after training (with the number of "
-    "distinct units per layer: symmetry), and train/test accuracy.\n\n"
+    "Train one experiment file (one seed, or N seeds as slices of one batched training) and "
+    "report per-layer statistics and accuracy.\n\n"
+    "CONFIG is a path or the name of a shipped file (`initlab configs` lists them). Prints the "
+    "resolved experiment, a per-layer table at initialization, the cost every train.log_every "
+    "iterations, the per-layer table after training (with the number of distinct units per "
+    "layer: symmetry), and train/test accuracy.\n\n"
     "Writes config.yaml, metrics.json, history.csv, weights_init.npz, weights_final.npz and "
-    "environment.json to results/<timestamp>-<name>/ (or --out). Example: initlab run "
-    "configs/he_circles.yaml --seeds 20 --set train.lr=0.05")
+    "environment.json to results/<timestamp>-<name>/ (or --out), complete or not at all: the "
+    "folder is written under a hidden name and renamed when done. Ctrl-C or SIGTERM stops the "
+    "training after the current segment of 64 iterations, saves what finished (marked "
+    "'interrupted') and exits 130. Example: initlab run he_circles --seeds 20 --set "
+    "train.lr=0.05")
 
 
-@app.command(help=RUN_HELP)
+@app.command(help=RUN_HELP, short_help="Train one experiment file (or N seeds of it).")
 def run(
-    config: Path = typer.Argument(..., help="Experiment YAML file, e.g. configs/he_circles.yaml.",
-                                  show_default=False),
+    config: str = typer.Argument(..., show_default=False,
+                                 help="Experiment file: a path or a shipped name (he_circles)."),
     overrides: list[str] = SET_OPTION,
     seeds: int | None = typer.Option(None, "--seeds", min=1, show_default=False,
                                      help="Train N seeds (seed, seed+1, …) as N slices of one "
                                           "batched training."),
-    device: str | None = DEVICE_OPTION,
-    n_workers: int | None = WORKERS_OPTION,
-    out: Path | None = typer.Option(None, "--out", show_default=False,
-                                    help="Write the run folder here instead of "
-                                         "results/<timestamp>-<name>/."),
-    quiet: bool = typer.Option(False, "--quiet", "-q", help="Print only the final table."),
-    dry_run: bool = typer.Option(False, "--dry-run",
-                                 help="Validate and show what would run; train and write nothing."),
+    device: str | None = DEVICE_OPTION, n_workers: int | None = WORKERS_OPTION,
+    max_memory: str | None = MAX_MEMORY_OPTION, out: str | None = OUT_OPTION,
+    overwrite: bool = OVERWRITE_OPTION, quiet: bool = QUIET_OPTION,
+    as_json: bool = JSON_OPTION, dry_run: bool = DRY_RUN_OPTION,
 ) -> None:
     """The `run` command (help text: RUN_HELP)."""
     from initlab.commands import run as command  # noqa: PLC0415
     from initlab.experiments import config as config_mod  # noqa: PLC0415
-    from initlab.reporting import folder, run_tables  # noqa: PLC0415
+    from initlab.experiments import runner  # noqa: PLC0415
+    from initlab.reporting import folder, live, records, run_tables  # noqa: PLC0415
 
-    plan, backend = command.prepare(config, _with_device(overrides, device), seeds)
-    folder.check_target(out)
-    show = Console(quiet=True) if quiet else console
+    plan, backend = command.prepare(config_mod.locate(config), _with_device(overrides, device),
+                                    seeds)
+    chunks, target = runner.chunks_for(plan, backend, _limit(max_memory)), _out(out)
+    folder.check_target(target, overwrite)
+    show = _show(quiet, as_json)
     run_tables.header(show, plan, backend.label)
     if overrides:
         show.print(f"overrides: {' '.join(overrides)}", markup=False, style="dim")
+    workers = _workers(n_workers)
+    if dry_run or chunks.count > 1:
+        show.print(run_tables.chunking_line(
+            chunks, runner.worker_count(plan, backend, chunks.size, workers)), markup=False)
     if dry_run:
         console.print(f"dry run: {plan.n_experiments} experiment(s), "
                       f"{plan.config.train.epochs} epochs; nothing trained or written")
         return
-    with _training(show, log_costs=True) as callbacks:
-        result = command.run(plan, backend, callbacks, _workers(n_workers))
+    with interrupts.stop_requests(), folder.RunFolder(target, plan.config.name,
+                                                      overwrite=overwrite) as dest:
+        with live.training(show, live.bar_console(show, err_console), log_costs=True) as calls:
+            result = command.run(plan, backend, calls, workers, chunks)
+        folder.save_run(dest.path, result, config_mod.dump(result.plan.config),
+                        folder.environment(backend.label, list(overrides)),
+                        interrupted=interrupts.requested)
+        path = dest.commit()
+    stopped = interrupts.requested()
+    if as_json:
+        _emit_json(records.metrics(result, stopped))
     if len(result.chunks) > 1:
         run_tables.layer_table(show, result.layers_init, "Per layer at initialization",
                                symmetry=True)
-    path = folder.create(out, plan.config.name)
-    folder.save_run(path, result, config_mod.dump(plan.config),
-                    folder.environment(backend.label, list(overrides)))
     run_tables.layer_table(show, result.layers_final, "Per layer after training", symmetry=True)
-    run_tables.final_table(console, result)
-    console.print(f"results: {path}", markup=False)
-    _exit_if_interrupted(result.history.interrupted, "partial results saved")
+    if not as_json:
+        run_tables.final_table(console, result)
+    _finish(path, result.history.failure, stopped, as_json)
 
 
 PROBE_HELP = (
@@ -175,10 +212,10 @@ PROBE_HELP = (
     "--inits he,xavier,lecun_normal --seeds 5")
 
 
-@app.command(help=PROBE_HELP)
+@app.command(help=PROBE_HELP, short_help="Signal propagation at initialization, beside theory.")
 def probe(
-    config: Path | None = typer.Argument(
-        None, show_default=False, help="Probe YAML file, e.g. configs/deep_tanh_probe.yaml."),
+    config: str | None = typer.Argument(
+        None, show_default=False, help="Probe file: a path or a shipped name (deep_tanh_probe)."),
     depth: int | None = typer.Option(None, "--depth", show_default=False, help="Layers (≥ 1)."),
     width: int | None = typer.Option(None, "--width", show_default=False,
                                      help="Units per layer (≥ 1)."),
@@ -197,18 +234,18 @@ def probe(
     histograms: bool = typer.Option(False, "--histograms", help="Show per-layer histograms."),
     jacobian: bool = typer.Option(False, "--jacobian",
                                   help="Singular values of the input–output Jacobian."),
-    device: str | None = DEVICE_OPTION,
-    overrides: list[str] = SET_OPTION,
-    out: Path | None = typer.Option(None, "--out", show_default=False,
-                                    help="Write probe.json here instead of results/<run>/."),
+    device: str | None = DEVICE_OPTION, overrides: list[str] = SET_OPTION,
+    max_memory: str | None = MAX_MEMORY_OPTION, out: str | None = OUT_OPTION,
+    overwrite: bool = OVERWRITE_OPTION, quiet: bool = QUIET_OPTION,
+    as_json: bool = JSON_OPTION, dry_run: bool = DRY_RUN_OPTION,
 ) -> None:
     """The `probe` command (help text: PROBE_HELP)."""
     from initlab.commands import probe as command  # noqa: PLC0415
     from initlab.engine.backend import get_backend  # noqa: PLC0415
     from initlab.experiments import config as config_mod  # noqa: PLC0415
-    from initlab.reporting import folder, probe_tables  # noqa: PLC0415
+    from initlab.reporting import folder, live, probe_tables, records  # noqa: PLC0415
 
-    data = config_mod.read(config) if config is not None else {}
+    data = config_mod.read(config_mod.locate(config)) if config is not None else {}
     given = {"depth": depth, "width": width, "activation": activation, "batch": batch,
              "input": input_,
              "inits": config_mod.split_specs(inits_) if inits_ is not None else None,
@@ -219,37 +256,52 @@ def probe(
         config_mod.apply_override(data, assignment)
     cfg = config_mod.validate(data, str(config or "probe options"), config_mod.ProbeConfig)
     backend = get_backend(cfg.device)
-    folder.check_target(out)
-    console.print(f"probe: {cfg.depth} × {cfg.width} {cfg.activation}, input {cfg.input}, "
-                  f"{len(cfg.seeds)} seed(s), {backend.label}", markup=False)
-    found = command.run(cfg, backend.xp)
+    need = command.check_memory(cfg, backend, _limit(max_memory))
+    target = _out(out)
+    folder.check_target(target, overwrite)
+    show = _show(quiet, as_json)
+    show.print(command.describe(cfg, backend.label, need), markup=False)
+    if dry_run:
+        console.print("dry run: nothing computed or written", markup=False)
+        return
+    with live.progress(live.bar_console(show, err_console), "probing") as on_step:
+        found = command.run(cfg, backend.xp, on_step)
+    with interrupts.stop_requests(), folder.RunFolder(target, cfg.name,
+                                                      overwrite=overwrite) as dest:
+        folder.save_probe(dest.path, found, config_mod.dump(cfg),
+                          folder.environment(backend.label, list(overrides)))
+        path = dest.commit()
+    if as_json:
+        _emit_json(records.probe_record(found))
     for result in found:
-        probe_tables.probe_table(console, result, cfg.histograms)
-    path = folder.create(out, cfg.name)
-    folder.save_probe(path, found, config_mod.dump(cfg),
-                      folder.environment(backend.label, list(overrides)))
-    console.print(f"results: {path}", markup=False)
+        probe_tables.probe_table(show, result, cfg.histograms)
+        if quiet and not as_json:
+            probe_tables.probe_summary(console, result)
+    _finish(path, None, interrupts.requested(), as_json)
 
 
 COMPARE_HELP = (
-    "Train the same experiment under several initializers × seeds in one batched training, and "
+    "Train one experiment file under several initializers × seeds in one batched training, and "
     "compare them as distributions, not anecdotes.\n\n"
-    "Without CONFIG the experiment is configs/he_circles.yaml (the Coursera circles network). "
-    "Seeds are seed, seed+1, … from the file's `seed` (--seeds N), or --seed-list. With rng: "
-    "legacy, seed s trains exactly as `initlab run` with seed s.\n\n"
+    "Without CONFIG the file is the shipped he_circles (the Coursera circles network). Seeds "
+    "are seed, seed+1, … from the file's `seed` (--seeds N), or --seed-list. With rng: legacy, "
+    "seed s trains exactly as `initlab run` with seed s. A config.yaml written by compare holds "
+    "a `compare` section (inits, seeds, success, target_cost): `initlab compare "
+    "results/<id>/config.yaml` runs the same comparison again.\n\n"
     "Prints the per-layer statistics at initialization side by side, one row per initializer "
-    "(train/test accuracy mean ± 95% CI and min–max over seeds, success rate, median final cost, "
-    "median iteration to reach --target-cost, diverged seeds; best row in bold), the median cost "
-    "curve of each, and a verdict that says when confidence intervals overlap. Writes the run "
-    "folder of `initlab run`, with a `summary` list in metrics.json.\n\n"
+    "(train/test accuracy mean ± 95% CI and min–max over the seeds that did not diverge, success "
+    "rate, median final cost, median iteration to reach --target-cost, diverged seeds; best row "
+    "in bold), the median cost curve of each, and a verdict that says when confidence intervals "
+    "overlap. Writes the run folder of `initlab run`, with a `summary` list in metrics.json. "
+    "Ctrl-C or SIGTERM saves what finished, prints no verdict and exits 130.\n\n"
     "Example: initlab compare --inits zeros,random,he --seeds 20")
 
 
-@app.command(help=COMPARE_HELP)
+@app.command(help=COMPARE_HELP, short_help="Initializers × seeds in one batched training.")
 def compare(
-    config: Path | None = typer.Argument(None, show_default=False,
-                                         help="Experiment YAML file (default: "
-                                              "configs/he_circles.yaml)."),
+    config: str | None = typer.Argument(None, show_default=False,
+                                        help="Experiment file: a path or a shipped name "
+                                             "(default: he_circles)."),
     inits_: str | None = typer.Option(None, "--inits", show_default=False,
                                       help="Comma-separated initializers, parameters in "
                                            "parentheses: 'zeros,normal(std=0.5),he(mode=fan_out)'"
@@ -258,58 +310,77 @@ def compare(
                                      help="Seeds per initializer: seed … seed+N−1 (default 1)."),
     seed_list: str | None = typer.Option(None, "--seed-list", show_default=False,
                                          help="Explicit seeds instead of --seeds: 0,7,19."),
-    success: float = typer.Option(0.9, "--success", min=0.0, max=1.0,
-                                  help="A seed succeeds when its train accuracy reaches this."),
-    target_cost: float = typer.Option(0.3, "--target-cost", min=0.0,
-                                      help="Report the median iteration at which the training "
-                                           "cost first falls below this."),
-    overrides: list[str] = SET_OPTION,
-    device: str | None = DEVICE_OPTION,
-    n_workers: int | None = WORKERS_OPTION,
-    max_memory: str | None = typer.Option(None, "--max-memory", show_default=False,
-                                          help="Memory for the batched arrays, e.g. 2GB (default: "
-                                               "a quarter of what is free). Experiments that do "
-                                               "not fit are trained in chunks."),
-    out: Path | None = typer.Option(None, "--out", show_default=False,
-                                    help="Write the run folder here instead of "
-                                         "results/<timestamp>-<name>-compare/."),
-    dry_run: bool = typer.Option(False, "--dry-run",
-                                 help="Validate, show the plan and the chunking; train nothing."),
+    success: float | None = typer.Option(None, "--success", min=0.0, max=1.0,
+                                         show_default=False,
+                                         help="A seed succeeds when its train accuracy reaches "
+                                              "this (default 0.9)."),
+    target_cost: float | None = typer.Option(None, "--target-cost", min=0.0, show_default=False,
+                                             help="Report the median iteration at which the "
+                                                  "training cost first falls below this "
+                                                  "(default 0.3)."),
+    overrides: list[str] = SET_OPTION, device: str | None = DEVICE_OPTION,
+    n_workers: int | None = WORKERS_OPTION, max_memory: str | None = MAX_MEMORY_OPTION,
+    out: str | None = OUT_OPTION, overwrite: bool = OVERWRITE_OPTION,
+    quiet: bool = typer.Option(False, "--quiet", "-q",
+                               help="Print only the summary table and the verdict."),
+    as_json: bool = JSON_OPTION, dry_run: bool = DRY_RUN_OPTION,
 ) -> None:
     """The `compare` command (help text: COMPARE_HELP)."""
     from initlab.commands import compare as command  # noqa: PLC0415
-    from initlab.engine import memory  # noqa: PLC0415
     from initlab.engine.backend import get_backend  # noqa: PLC0415
     from initlab.experiments import config as config_mod  # noqa: PLC0415
     from initlab.experiments import runner  # noqa: PLC0415
-    from initlab.reporting import compare_tables, folder, records, run_tables  # noqa: PLC0415
+    from initlab.reporting import (  # noqa: PLC0415
+        compare_tables,
+        folder,
+        live,
+        records,
+        run_tables,  # noqa: PLC0415
+    )
 
-    opts = command.options(config, inits_, seeds, seed_list, _with_device(overrides, device))
-    limit = memory.parse_bytes(max_memory) if max_memory is not None else None
-    plan = command.setup(opts)
+    plan = command.setup(command.options(config, inits_, seeds, seed_list,
+                                         _with_device(overrides, device), success, target_cost))
     backend = get_backend(plan.config.device)
-    chunks = runner.chunks_for(plan, backend, limit)
-    folder.check_target(out)
-    run_tables.header(console, plan, backend.label)
+    chunks, target = runner.chunks_for(plan, backend, _limit(max_memory)), _out(out)
+    folder.check_target(target, overwrite)
+    show = _show(quiet, as_json)
+    run_tables.header(show, plan, backend.label)
     workers = _workers(n_workers)
-    console.print(run_tables.chunking_line(
+    show.print(run_tables.chunking_line(
         chunks, runner.worker_count(plan, backend, chunks.size, workers)), markup=False)
     if dry_run:
         console.print(f"dry run: {plan.n_experiments} experiment(s), nothing trained or written")
         return
-    with _training(console, log_costs=False) as callbacks:
-        found = command.run(plan, backend, success=success, target_cost=target_cost,
-                            chunking=chunks, callbacks=callbacks, n_workers=workers)
-    result = found.run
-    path = folder.create(out, f"{plan.config.name}-compare")
-    folder.save_run(path, result, config_mod.dump(result.plan.config),
-                    folder.environment(backend.label, list(overrides)),
-                    extra=records.compare_extra(found))
-    compare_tables.render(console, found)
-    if result.weights_init is None:
-        console.print("weights not saved: above the 1 GiB kept for chunked runs", markup=False)
-    console.print(f"results: {path}", markup=False)
-    _exit_if_interrupted(result.history.interrupted, "finished experiments saved")
+    with interrupts.stop_requests(), folder.RunFolder(target, f"{plan.config.name}-compare",
+                                                      overwrite=overwrite) as dest:
+        with live.training(show, live.bar_console(show, err_console), log_costs=False) as calls:
+            found = command.run(plan, backend, chunking=chunks, callbacks=calls,
+                                n_workers=workers)
+        folder.save_run(dest.path, found.run, config_mod.dump(found.run.plan.config),
+                        folder.environment(backend.label, list(overrides)),
+                        extra=records.compare_extra(found), interrupted=interrupts.requested)
+        path = dest.commit()
+    stopped = interrupts.requested()
+    if as_json:
+        _emit_json(records.metrics(found.run, stopped) | records.compare_extra(found))
+    else:
+        compare_tables.render(console if quiet else show, found, summary_only=quiet)
+        if found.run.weights_init is None:
+            show.print("weights not saved: above the 1 GiB kept for chunked runs", markup=False)
+    _finish(path, found.run.history.failure, stopped, as_json)
+
+
+@app.command()
+def configs() -> None:
+    """List the experiment and probe files that ship with initlab (run them by name:
+    initlab run he_circles) and what each reproduces."""
+    from initlab.experiments import config as config_mod  # noqa: PLC0415
+    from initlab.reporting.format import catalogue_table  # noqa: PLC0415
+
+    rows = [{"name": name, "description": config_mod.describe(path)}
+            for name, path in config_mod.shipped().items()]
+    catalogue_table(console, f"Shipped experiment files ({config_mod.SHIPPED})", rows,
+                    ["name", "description"])
 
 
 @app.command()
@@ -333,21 +404,19 @@ def list_datasets() -> None:
                     ["name", "task", "params", "description"])
 
 
-@app.command()
+@app.command(short_help="Print the JSON Schema of an experiment or probe file.")
 def schema(probe_file: bool = typer.Option(False, "--probe",
                                            help="The schema of a probe file instead.")) -> None:
     """Print the JSON Schema of an experiment file (or, with --probe, a probe file), with every
     initializer, activation and data set and their parameters, for an editor's YAML language
     server: initlab schema > experiment.schema.json"""
-    import json  # noqa: PLC0415
-
     from initlab.experiments import config as config_mod  # noqa: PLC0415
 
     kind = config_mod.ProbeConfig if probe_file else config_mod.RunConfig
-    print(json.dumps(config_mod.schema(kind), indent=1, ensure_ascii=False))
+    _emit_json(config_mod.schema(kind))
 
 
-@app.command("bench-train")
+@app.command("bench-train", short_help="Speed: start-up, the batched engine vs the notebook loop.")
 def bench_train(
     iterations: int = typer.Option(15000, "--iterations", min=1,
                                    help="Gradient-descent iterations for the one-model runs."),
@@ -358,15 +427,25 @@ def bench_train(
                                          help="Worker processes for the parallel rows (default: "
                                               "one per core)."),
 ) -> None:
-    """Time the batched engine against the notebook-style NumPy loop on he_circles: one model
-    (E = 1) and 20 seeds, then `compare --inits zeros,random,he --seeds 20` (60 models) against
-    the loop training the same 60 models one at a time. Ratios > 1: initlab is faster."""
+    """Time initlab against the notebook-style NumPy loop on he_circles: whole processes
+    (`initlab --help`, `initlab run he_circles` and the notebook loop as its own script, best of
+    --repeat, interleaved), one model (E = 1) and 20 seeds in one process, then `compare --inits
+    zeros,random,he --seeds 20` (60 models) against the loop training the same 60 models one at
+    a time. Ratios > 1: initlab is faster."""
     from initlab.commands import bench_train as command  # noqa: PLC0415
+    from initlab.reporting import live  # noqa: PLC0415
     from initlab.reporting.bench_tables import bench_table  # noqa: PLC0415
 
-    bench_table(console, command.train_benchmark(iterations, repeat))
-    bench_table(console, command.compare_benchmark(compare_iterations, repeat,
-                                                   _workers(n_workers)))
+    bar = live.bar_console(console, err_console)
+    for label, measure in (
+            ("start-up and whole process", lambda step: command.process_benchmark(repeat, step)),
+            ("one model and 20 seeds", lambda step: command.train_benchmark(iterations, repeat,
+                                                                            step)),
+            ("60 models", lambda step: command.compare_benchmark(
+                compare_iterations, repeat, _workers(n_workers), step))):
+        with live.progress(bar, label) as on_step:
+            found = measure(on_step)
+        bench_table(console, found)
 
 
 BENCH_RNG_HELP = (
@@ -404,7 +483,8 @@ def _bench_rng_size(text: str) -> int:
     return int(value)
 
 
-@app.command("bench-rng", help=BENCH_RNG_HELP)
+@app.command("bench-rng", help=BENCH_RNG_HELP,
+             short_help="Speed: random numbers and the article's big-network init.")
 def bench_rng(
     device: str = typer.Option("cpu", "--device", help="cpu | gpu (CuPy) | all."),
     size: str = typer.Option("1e7", "--size", help="Entries per generator measurement "
@@ -421,15 +501,17 @@ def bench_rng(
     import json  # noqa: PLC0415
 
     from initlab.commands import bench_rng as command  # noqa: PLC0415
-    from initlab.reporting import bench_tables  # noqa: PLC0415
+    from initlab.reporting import bench_tables, live  # noqa: PLC0415
 
     if device not in ("cpu", "gpu", "all"):
         raise InitlabError(f"unknown --device {device!r}; valid: cpu, gpu, all")
     n = _bench_rng_size(size)
-    rows = command.run(device, n, repeat, _workers(threads), network)
+    command.check_memory(device, n, network)
+    with live.progress(live.bar_console(_show(False, as_json), err_console), "timing") as step:
+        rows = command.run(device, n, repeat, _workers(threads), network, on_step=step)
     if as_json:
         for row in rows:
-            print(json.dumps(row))
+            STDOUT.write(json.dumps(row) + "\n")
         return
     bandwidth = ", ".join(f"{r['device']} {r['gb_per_s']:.1f} GB/s" for r in rows
                           if r["table"] == "generators" and r["distribution"] == "fill")
@@ -442,19 +524,24 @@ def bench_rng(
 
 
 def main() -> None:
-    """Console entry point: one line per error, exit codes 2 (bad input) and 130 (Ctrl-C)."""
+    """Console entry point: one line per error; exit codes 2 (bad input), 1 (a run that could
+    not finish), 130 (Ctrl-C or SIGTERM), 141 (stdout closed)."""
+    interrupts.raise_on_signals()
     try:
         code = app(standalone_mode=False)
-    except InitlabError as exc:
+    except (InitlabError, RunFailed) as exc:
         if _state["debug"]:
             raise
         err_console.print(f"error: {exc}", markup=False, highlight=False, soft_wrap=True)
-        sys.exit(2)
+        sys.exit(2 if isinstance(exc, InitlabError) else 1)
     except ClickException as exc:
-        err_console.print(f"error: {exc.format_message()}", markup=False, highlight=False,
-                          soft_wrap=True)
+        message = exc.format_message()
+        if not message:  # bare `initlab`: the help was shown
+            sys.exit(0)
+        err_console.print(f"error: {message}", markup=False, highlight=False, soft_wrap=True)
         sys.exit(2)
     except (typer.Abort, KeyboardInterrupt):
+        code = 130
+    if code == 130:  # typer turns a KeyboardInterrupt into this exit code
         err_console.print("interrupted")
-        sys.exit(130)
     sys.exit(code if isinstance(code, int) else 0)

@@ -90,3 +90,71 @@ def run_config(name: str | Path, *overrides: str, seeds: int | None = None,
     path = name if isinstance(name, Path) else CONFIGS / f"{name}.yaml"
     plan, backend = run_command.prepare(path, list(overrides), seeds)
     return runner.execute(plan, backend, **execute)
+
+
+def hooked_cli(target: str, action: str, nth: int = 1, when: str = "before") -> str:
+    """``python -c`` code that runs the ``initlab`` entry point with ``target`` ('module:name' or
+    'module:Class.method') wrapped to run the statement ``action`` (e.g.
+    ``os.kill(os.getpid(), signal.SIGINT)``) on its nth call in this process, before or after
+    the call: a synchronisation point inside the real program, not a sleep."""
+    return f"""
+import functools, importlib, os, signal, sys
+module, _, attr = {target!r}.partition(":")
+owner_name, _, method = attr.partition(".")
+owner = importlib.import_module(module)
+if method:
+    owner = getattr(owner, owner_name)
+name = method or owner_name
+real = getattr(owner, name)
+calls = [0]
+
+@functools.wraps(real)
+def hooked(*args, **kwargs):
+    calls[0] += 1
+    if calls[0] == {nth} and {when!r} == "before":
+        {action}
+    out = real(*args, **kwargs)
+    if calls[0] == {nth} and {when!r} == "after":
+        {action}
+    return out
+
+setattr(owner, name, hooked)
+sys.argv[0] = "initlab"
+from initlab.__main__ import main
+main()
+"""
+
+
+def load_metrics(folder: Path) -> dict:
+    """The metrics.json of a results folder."""
+    import json  # noqa: PLC0415
+
+    return json.loads((folder / "metrics.json").read_text(encoding="utf-8"))
+
+
+RUN_FILES = {"config.yaml", "metrics.json", "history.csv", "weights_init.npz",
+             "weights_final.npz", "environment.json"}
+
+
+def capped_message(call: str) -> str:
+    """Run the Python statement ``call`` in a fresh interpreter under a 1 GiB address-space cap
+    (a hang guard as timeout); the one line of the InitlabError it raised."""
+    import textwrap  # noqa: PLC0415
+
+    code = textwrap.dedent(f"""
+        import resource
+        resource.setrlimit(resource.RLIMIT_AS, (1 << 30, 1 << 30))
+        from initlab.errors import InitlabError
+        from initlab.experiments import config, datasets
+        try:
+            {call}
+        except InitlabError as exc:
+            print(exc)
+    """)
+    env = {**os.environ, "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1"}
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         timeout=120, env=env)
+    assert out.returncode == 0, out.stderr[-2000:]
+    lines = out.stdout.splitlines()
+    assert len(lines) == 1, out.stdout[:2000]
+    return lines[0]

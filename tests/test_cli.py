@@ -192,7 +192,30 @@ BAD = [
     Bad(job("--device gpu without CuPy", _he("--set", "train.epochs=20", "--device", "gpu"),
             python_code=NO_CUPY),
         ("CuPy", "pip install 'initlab[gpu]'")),
+    # usage errors come from click (standalone or vendored by typer): one line all the same
+    Bad(job("misspelt option", _he("--seed", "5")), ("--seed", "--seeds")),
+    Bad(job("unknown command", lambda cwd: ["runn"]), ("runn", "Did you mean 'run'")),
+    Bad(job("option value not a number", _he("--seeds", "abc")), ("--seeds", "integer")),
+    Bad(job("missing argument", lambda cwd: ["run"]), ("Missing argument 'config'",)),
+    Bad(job("unknown shipped name", lambda cwd: ["run", "he_circle"]),
+        ("he_circle", "did you mean 'he_circles'")),
+    Bad(job("unbounded YAML alias expansion", lambda cwd: ["run", _write(cwd / "bomb.yaml", (
+        "name: bomb\na: &a [x, x, x, x, x, x, x, x, x]\n"
+        + "".join(f"{c}: &{c} [{', '.join(['*' + p] * 9)}]\n"
+                  for p, c in zip("abcdefgh", "bcdefghi", strict=True))
+        + "dataset: {name: xor, noise: *i}\n")).name]), ("bomb.yaml", "alias")),
+    Bad(job("not UTF-8", lambda cwd: ["run", _write_bytes(cwd / "latin.yaml",
+                                                          "name: caf\xe9\n".encode("latin-1"))
+                                      .name]), ("latin.yaml", "UTF-8")),
+    Bad(job("seed beyond what legacy RandomState takes", _he("--set", "seed=4294967296",
+                                                             "--dry-run")), ("seed", "2^32")),
+    Bad(job("infinite learning rate", _he("--set", "train.lr=.inf")), ("train.lr", "finite")),
 ]
+
+
+def _write_bytes(path: Path, data: bytes) -> Path:
+    path.write_bytes(data)
+    return path
 
 
 def _valid_list(line: str) -> set[str]:
@@ -671,3 +694,50 @@ def test_a_diverging_experiment_is_reported_not_fatal(batch):
     assert all(not finite(c) for c in costs[first_bad:])
     assert at == first_bad
     assert f"diverged at iteration {at}" in ran.stdout
+
+
+# ------------------------------------------------------------------------- the console script
+
+VERSION = job("--version", lambda cwd: ["--version"])
+BARE = job("bare initlab", lambda cwd: [])
+CONFIGS_LIST = job("configs", lambda cwd: ["configs"], columns=200)
+IMPORTS = ("import atexit, sys\n"
+           "atexit.register(lambda: sys.stderr.write('HEAVY ' + ' '.join(sorted(m for m in "
+           "sys.modules if m.split('.')[0] in ('sklearn', 'scipy'))) + '\\n'))\n"
+           "from initlab.__main__ import main\nmain()\n")
+LIGHT = {name: job(f"imports of {name}", (lambda a: lambda cwd: a)(args), python_code=IMPORTS)
+         for name, args in (("--help", ["--help"]), ("inits", ["inits"]),
+                            ("datasets", ["datasets"]),
+                            ("run --dry-run", ["run", "he_circles", "--dry-run"]),
+                            ("compare --dry-run", ["compare", "--dry-run"]))}
+
+
+def test_click_is_installed_beside_typer_as_in_many_environments():
+    import importlib.util  # noqa: PLC0415
+
+    assert importlib.util.find_spec("click") is not None  # the usage-error cases above need it
+
+
+def test_version_and_bare_initlab(batch):
+    ran = batch[VERSION]
+    assert ran.returncode == 0 and ran.stdout.strip() == "initlab 0.1.0", ran.explain()
+    ran = batch[BARE]
+    assert ran.returncode == 0 and "Usage: initlab" in ran.stdout and ran.stderr == "", \
+        ran.explain()
+
+
+def test_shipped_configs_are_listed_with_what_they_reproduce(batch):
+    ran = batch[CONFIGS_LIST]
+    assert ran.returncode == 0, ran.explain()
+    for name in ("he_circles", "zeros_circles", "random_circles", "deep_tanh_probe",
+                 "digits_tanh", "xor_constant"):
+        assert name in ran.stdout
+    assert "Coursera" in ran.stdout and "CS231n" in ran.stdout
+
+
+@pytest.mark.parametrize("name", list(LIGHT))
+def test_quick_commands_import_neither_scikit_learn_nor_scipy(batch, name):
+    ran = batch[LIGHT[name]]
+    assert ran.returncode == 0, ran.explain()
+    heavy = next(line for line in ran.stderr.splitlines() if line.startswith("HEAVY"))
+    assert heavy == "HEAVY ", heavy

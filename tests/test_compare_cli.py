@@ -3,15 +3,13 @@
 from __future__ import annotations
 
 import json
-import signal
-import subprocess
-import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+import numpy as np
 import pytest
 
-from conftest import CONFIGS, INITLAB, Ran, cli_env, run_cli
+from conftest import CONFIGS, Ran, hooked_cli, run_cli
 
 SUMMARY_KEYS = {"init", "n_seeds", "train_accuracy_mean", "train_accuracy_ci95",
                 "test_accuracy_mean", "success_rate", "median_final_cost", "diverged"}
@@ -110,29 +108,71 @@ def test_dry_run_states_the_chunking_of_a_huge_comparison(tmp_path):
     assert list(tmp_path.iterdir()) == []
 
 
-def test_ctrl_c_keeps_what_finished(tmp_path):
-    proc = subprocess.Popen([INITLAB, "compare", "--inits", "zeros,he", "--seeds", "20",
-                             "--workers", "2", "--set", "train.epochs=10000000", "--out", "OUT"],
-                            cwd=tmp_path, env=cli_env(120), stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True)
-    try:
-        deadline = time.monotonic() + 60
-        for line in proc.stdout:
-            if line.startswith("batching:"):
-                break
-            assert time.monotonic() < deadline
-        time.sleep(2.0)
-        proc.send_signal(signal.SIGINT)
-        stdout, stderr = proc.communicate(timeout=60)
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-    assert proc.returncode == 130, stderr
-    assert "Traceback" not in stderr and "interrupted" in stderr
+def test_ctrl_c_stops_every_worker_after_the_same_iteration(tmp_path):
+    # the parent sends itself SIGINT as it starts the third segment of the two workers
+    code = hooked_cli("initlab.engine.workers:Forked.advance",
+                      "os.kill(os.getpid(), signal.SIGINT)", nth=3)
+    ran = run_cli(tmp_path, "compare", "--inits", "zeros,he", "--seeds", "20", "--workers", "2",
+                  "--set", "train.epochs=10000000", "--out", "OUT", columns=120,
+                  python_code=code)
+    assert ran.returncode == 130, ran.explain()
+    assert "Traceback" not in ran.stderr and "interrupted" in ran.stderr
     m = json.loads((tmp_path / "OUT" / "metrics.json").read_text())
     assert m["status"] == "interrupted"
-    assert 0 < m["iterations"] < m["planned_iterations"]
+    assert m["iterations"] == 3 * 64 < m["planned_iterations"]
     assert len(m["experiments"]) == 40
     assert {len(e["cost_curve"]) for e in m["experiments"]} == {len(
         m["experiments"][0]["cost_curve"])}
-    assert all(e["cost_curve"][-1][0] == m["iterations"] for e in m["experiments"])
+    assert all(e["cost_curve"][-1][0] == e["iterations"] == m["iterations"]
+               for e in m["experiments"])
+
+
+SKEWED = """\
+name: skewed
+seed: 0
+dataset: {name: file, path: skewed.csv, target: y}
+model: {layers: [2, 10, 5, 1], activations: [linear, linear, sigmoid]}
+train: {epochs: 200, lr: 100000}
+"""
+
+
+def test_diverged_seeds_fail_and_leave_no_best(tmp_path):
+    # 95% of the labels are 0: a model gone NaN predicts "0" everywhere and would score 0.95
+    rng = np.random.default_rng(0)
+    X, y = rng.normal(size=(200, 2)), (rng.random(200) < 0.05).astype(int)
+    rows = "\n".join(f"{a:.6f},{b:.6f},{c}" for (a, b), c in zip(X, y, strict=True))
+    (tmp_path / "skewed.csv").write_text("a,b,y\n" + rows + "\n")
+    (tmp_path / "skewed.yaml").write_text(SKEWED)
+    ran = call(tmp_path, "skewed.yaml", "--inits", "he,xavier", "--seeds", "5", "--out", "OUT")
+    assert ran.returncode == 0, ran.explain()
+    m = json.loads((tmp_path / "OUT" / "metrics.json").read_text())
+    assert all(e["train_accuracy"] is None and e["diverged_at"] is not None
+               for e in m["experiments"])
+    for s in m["summary"]:
+        assert s["success_rate"] == 0.0 and s["n_finite"] == 0 and s["diverged"] == 5
+        assert s["train_accuracy_mean"] is None and s["train_accuracy_ci95"] is None
+    assert "no initializer can be ranked" in ran.stdout
+
+
+def test_a_saved_comparison_runs_again_from_its_config(tmp_path):
+    first = call(tmp_path, "--inits", "zeros,normal(std=0.5)", "--seed-list", "4,9",
+                 "--success", "0.6", "--target-cost", "0.65", "--set", "train.epochs=120",
+                 "--out", "A")
+    assert first.returncode == 0, first.explain()
+    again = call(tmp_path, "A/config.yaml", "--out", "B")
+    assert again.returncode == 0, again.explain()
+    a, b = (json.loads((tmp_path / f / "metrics.json").read_text()) for f in "AB")
+    assert [(e["init"], e["seed"]) for e in b["experiments"]] == [
+        ("zeros", 4), ("zeros", 9), ("normal(std=0.5)", 4), ("normal(std=0.5)", 9)]
+    assert b["experiments"] == a["experiments"] and b["summary"] == a["summary"]
+    assert b["compare"]["success_threshold"] == 0.6 and b["compare"]["target_cost"] == 0.65
+    assert (tmp_path / "A" / "config.yaml").read_text() == (
+        tmp_path / "B" / "config.yaml").read_text()
+
+
+def test_json_prints_what_is_saved(tmp_path):
+    ran = call(tmp_path, "--inits", "he", "--seeds", "2", "--set", "train.epochs=30", "--json",
+               "--out", "OUT")
+    assert ran.returncode == 0, ran.explain()
+    assert json.loads(ran.stdout) == json.loads((tmp_path / "OUT" / "metrics.json").read_text())
+    assert "results: OUT" in ran.stderr

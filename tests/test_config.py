@@ -9,6 +9,8 @@ import yaml
 from initlab.errors import InitlabError
 from initlab.experiments import config
 
+from conftest import capped_message
+
 CONFIGS = sorted((Path(__file__).resolve().parents[1] / "configs").glob("*.yaml"))
 
 BASE = {
@@ -368,3 +370,169 @@ def test_json_schema_lists_every_name_with_its_parameters():
     assert set(acts[0]["enum"]) == set(ACTIVATION_NAMES)
     probe = config.schema(config.ProbeConfig)
     assert "gaussian" in [s.get("const") for s in probe["properties"]["input"]["anyOf"]]
+
+
+# ------------------------------------------------ hostile input: one line, quickly, bounded memory
+
+def _bomb(levels: int = 9) -> str:
+    """A "billion laughs": 9 ** levels x's from a few hundred bytes."""
+    lines = ["a: &a [x, x, x, x, x, x, x, x, x]"]
+    for i in range(1, levels):
+        prev, name = chr(ord("a") + i - 1), chr(ord("a") + i)
+        lines.append(f"{name}: &{name} [{', '.join([f'*{prev}'] * 9)}]")
+    return "\n".join(lines) + "\n"
+
+
+def _capped_load(path: Path) -> str:
+    """config.load(path) under a 1 GiB address-space cap: its one-line message."""
+    return capped_message(f"config.load({str(path)!r})")
+
+
+def test_alias_bomb_is_refused_with_bounded_memory(tmp_path):
+    # as a data-set parameter the bomb would be validated, and quoted in the message
+    text = _bomb() + "dataset: {name: circles, noise: *i}\n" + yaml.safe_dump(
+        {k: v for k, v in BASE.items() if k != "dataset"})
+    msg = _capped_load(write(tmp_path, text))
+    assert msg.startswith(f"malformed YAML in {tmp_path / 'exp.yaml'} at line ")
+    assert str(config.YAML_MAX_ALIAS_NODES) in msg and "limit" in msg
+
+
+def test_alias_limits(tmp_path):
+    many = "".join(f"k{i}: *a\n" for i in range(config.YAML_MAX_ALIASES + 1))
+    msg = yaml_error(tmp_path, "a: &a 1\n" + many)
+    assert f"more than {config.YAML_MAX_ALIASES} aliases" in msg
+    assert f"line {config.YAML_MAX_ALIASES + 2}," in msg
+    msg = yaml_error(tmp_path, "a: &a [1, *a]\n")
+    assert "cycle" in msg and "line 1, column 11" in msg
+    deep = "[" * 40 + "1" + "]" * 40
+    msg = yaml_error(tmp_path, f"a: &a {deep}\nb: {'[' * 30}*a{']' * 30}\n")
+    assert f"deeper than {config.YAML_MAX_DEPTH}" in msg and "line 2" in msg
+    assert "undefined alias" in yaml_error(tmp_path, "a: *nope\n")
+    # ordinary aliases and merge keys, well inside the limits, still work
+    text = ("seed: &two 2\nname: t\ndataset: {name: xor}\n"
+            "model: {layers: [*two, 4, 1], activations: [&act tanh, sigmoid]}\n"
+            "init: {weights: he}\ntrain: {<<: {epochs: 3, lr: 0.1}, log_every: *two}\n")
+    cfg = config.load(write(tmp_path, text))
+    assert cfg.model.layers == [2, 4, 1] and cfg.train.epochs == 3 and cfg.train.log_every == 2
+    at_limit = "a: &a [1, 2]\n" + "".join(f"k{i}: *a\n" for i in range(config.YAML_MAX_ALIASES))
+    assert config.parse_yaml(at_limit, "x")["k999"] == [1, 2]
+
+
+@pytest.mark.parametrize("text", [
+    "x: " + "[" * 100_000 + "]" * 100_000 + "\n",
+    "x: " + "{a: " * 100_000 + "1" + "}" * 100_000 + "\n",
+    "".join(" " * i + f"k{i}:\n" for i in range(3000)) + " " * 3000 + "v\n",
+    "".join("  " * i + "-\n" for i in range(3000)) + "  " * 3000 + "- 1\n",
+], ids=["flow-lists", "flow-maps", "block-maps", "block-lists"])
+def test_deep_nesting_is_one_line_not_recursion_error(tmp_path, text):
+    msg = yaml_error(tmp_path, text)
+    assert "\n" not in msg and msg.startswith("malformed YAML in")
+    assert f"nesting deeper than {config.YAML_MAX_DEPTH} levels" in msg
+    ok = "name: t\nx: " + "[" * (config.YAML_MAX_DEPTH - 1) + "]" * (config.YAML_MAX_DEPTH - 1)
+    assert config.read(write(tmp_path, ok + "\n"))["name"] == "t"
+
+
+@pytest.mark.parametrize("data, offset", [
+    ("name: caf\xe9\n".encode("latin-1"), 9),
+    (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x10", 0),
+    ("seed: 1\n".encode("utf-16"), 0),
+])
+def test_not_utf8_is_one_line_with_offset(tmp_path, data, offset):
+    path = tmp_path / "bin.yaml"
+    path.write_bytes(data)
+    with pytest.raises(InitlabError) as err:
+        config.read(path)
+    msg = str(err.value)
+    assert "\n" not in msg and str(path) in msg and "not UTF-8" in msg
+    assert f"offset {offset}" in msg
+
+
+def test_nul_and_control_characters_are_one_line(tmp_path):
+    path = tmp_path / "nul.yaml"
+    path.write_bytes(b"name: x\x00y\n")
+    with pytest.raises(InitlabError, match=r"not a text file \(NUL byte at offset 7\)"):
+        config.read(path)
+    msg = yaml_error(tmp_path, "name: x\nseed: \x07\n")
+    assert "line 2, column 7" in msg and "#x0007" in msg and "\n" not in msg
+
+
+def test_file_larger_than_the_limit_is_refused_before_reading(tmp_path):
+    path = tmp_path / "big.yaml"
+    with path.open("wb") as fh:
+        fh.truncate(config.CONFIG_MAX_BYTES + 1)  # sparse: nothing is written
+    with pytest.raises(InitlabError) as err:
+        config.read(path)
+    msg = str(err.value)
+    assert "\n" not in msg and str(path) in msg
+    assert f"{config.CONFIG_MAX_BYTES + 1} bytes" in msg and "CONFIG_MAX_BYTES" in msg
+
+
+def test_folder_and_missing_file(tmp_path):
+    (tmp_path / "exp.yaml").mkdir()
+    with pytest.raises(InitlabError, match=r"exp.yaml is a folder, not a YAML file$"):
+        config.load(tmp_path / "exp.yaml")
+    with pytest.raises(InitlabError, match=r"^experiment file not found: .*nope.yaml$"):
+        config.load(tmp_path / "no" / "nope.yaml")
+
+
+def test_unconvertible_scalars_name_their_line(tmp_path):
+    msg = yaml_error(tmp_path, "name: t\nseed: " + "9" * 5000 + "\n")
+    assert "line 2, column 7" in msg and "4300" in msg and len(msg) < 300
+    msg = yaml_error(tmp_path, "when: !!timestamp 2001-99-99\n")
+    assert "line 1" in msg and "month" in msg
+    msg = yaml_error(tmp_path, "a: !" + "t" * 10_000 + " x\n")
+    assert "line 1" in msg and len(msg) < 300
+
+
+class _Counted:
+    """Counts how often it is repr'd."""
+
+    calls = 0
+
+    def __repr__(self) -> str:
+        _Counted.calls += 1
+        return "c"
+
+
+def test_shown_is_bounded_for_huge_values():
+    from initlab.errors import SHOWN_CHARS, shown
+
+    _Counted.calls = 0
+    text = shown([_Counted()] * 10**6)
+    assert len(text) <= SHOWN_CHARS and text.startswith("[c, c") and text.endswith("…]")
+    assert _Counted.calls < 20  # not a repr of the whole list
+    _Counted.calls = 0
+    assert len(shown({i: _Counted() for i in range(10**6)})) <= SHOWN_CHARS
+    assert len(shown({_Counted(): 1 for _ in range(10**5)})) <= SHOWN_CHARS
+    assert _Counted.calls < 20
+    assert len(shown("x" * 10**7)) == SHOWN_CHARS
+    assert len(shown(b"x" * 10**7)) == SHOWN_CHARS
+    assert "digits" in shown(10**5000) and len(shown(10**5000)) <= SHOWN_CHARS
+    assert shown("circle") == "'circle'" and shown(0.5) == "0.5" and shown(None) == "None"
+    assert shown([1, "a"]) == "[1, 'a']" and shown({"a": 1}) == "{'a': 1}"
+
+
+def test_shown_on_deeply_nested_and_cyclic_values():
+    from initlab.errors import SHOWN_CHARS, shown
+
+    deep: list = []
+    for _ in range(10_000):
+        deep = [deep]
+    text = shown(deep)
+    assert text.startswith("[[[") and len(text) <= SHOWN_CHARS
+    deep_map: dict = {}
+    for _ in range(10_000):
+        deep_map = {"k": deep_map}
+    assert len(shown(deep_map)) <= SHOWN_CHARS
+    cyclic: list = [1]
+    cyclic.append(cyclic)
+    assert shown(cyclic).startswith("[1, [1, ")
+
+
+def test_shown_is_one_line_for_multi_line_reprs():
+    import numpy as np
+
+    from initlab.errors import SHOWN_CHARS, shown
+
+    text = shown(np.zeros((1000, 1000)))
+    assert "\n" not in text and len(text) <= SHOWN_CHARS

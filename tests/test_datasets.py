@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
+import textwrap
+import zipfile
+
 import numpy as np
 import pytest
 import sklearn.datasets as skd
@@ -9,6 +14,8 @@ import sklearn.datasets as skd
 from initlab.errors import InitlabError
 from initlab.experiments import datasets
 from initlab.experiments.datasets import DATASET_NAMES, Dataset, catalogue, make
+
+from conftest import capped_message
 
 BUILTIN = [n for n in DATASET_NAMES if n != "file"]
 SEEDED = {  # data set -> the params that seed it
@@ -115,7 +122,8 @@ def test_catalogue_matches_registry_and_defaults():
         assert set(entry) == {"name", "task", "params", "description"}
         assert entry["description"] and "\n" not in entry["description"]
         if entry["name"] == "file":
-            assert {"path", "target", "test_fraction", "seed", "task"} == set(entry["params"])
+            assert {"path", "target", "test_fraction", "seed", "task",
+                    "max_mb"} == set(entry["params"])
             continue
         default, explicit = make(entry["name"]), make(entry["name"], dict(entry["params"]))
         assert entry["task"] == default.task
@@ -364,3 +372,213 @@ def test_module_never_seeds_global_rng():
     with open(source, encoding="utf-8") as fh:
         text = fh.read()
     assert "np.random.seed" not in text
+
+
+# --- native circles, moons, blobs: scikit-learn's values bit for bit ---------------------------
+
+SEEDS = (0, 1, 2, 7, 42, 12345, 2**32 - 1)
+SIZES = (1, 2, 3, 4, 5, 10, 11, 99, 100, 300, 301)
+
+
+def _same(ours: tuple, theirs: tuple, rs_ours, rs_theirs) -> None:
+    """Same values, dtypes and shapes, and the two RandomStates left in the same state (the same
+    number of draws consumed)."""
+    assert len(ours) == len(theirs)
+    for a, b in zip(ours, theirs, strict=True):
+        assert a.dtype == b.dtype and a.shape == b.shape
+        assert np.array_equal(a, b)
+        assert a.tobytes() == b.tobytes()  # bit for bit, -0.0 and all
+    state_a, state_b = rs_ours.get_state(), rs_theirs.get_state()
+    assert np.array_equal(state_a[1], state_b[1]) and state_a[2:] == state_b[2:]
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+@pytest.mark.parametrize("noise, factor", [(0.05, 0.8), (0.0, 0.8), (0.3, 0.0), (1.5, 0.5),
+                                           (None, 0.99)])
+def test_native_make_circles_is_sklearns(seed, noise, factor):
+    for n in SIZES:
+        ours_rs, their_rs = np.random.RandomState(seed), np.random.RandomState(seed)
+        ours = datasets.make_circles(n_samples=n, noise=noise, factor=factor, random_state=ours_rs)
+        theirs = skd.make_circles(n_samples=n, noise=noise, factor=factor, random_state=their_rs)
+        _same(ours, theirs, ours_rs, their_rs)
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+@pytest.mark.parametrize("noise", [0.2, 0.0, 0.05, 2.0, None])
+def test_native_make_moons_is_sklearns(seed, noise):
+    for n in SIZES:
+        ours_rs, their_rs = np.random.RandomState(seed), np.random.RandomState(seed)
+        ours = datasets.make_moons(n_samples=n, noise=noise, random_state=ours_rs)
+        theirs = skd.make_moons(n_samples=n, noise=noise, random_state=their_rs)
+        _same(ours, theirs, ours_rs, their_rs)
+
+
+@pytest.mark.parametrize("centers", (2, 3, 4, 5))
+@pytest.mark.parametrize("n_features", (1, 2, 3, 4))
+def test_native_make_blobs_is_sklearns(centers, n_features):
+    """Every seed, size and spread; then a second draw around the first draw's centres (how the
+    blobs data set draws its test set)."""
+    for seed in (0, 1, 7, 2**32 - 1):
+        for n in (1, 2, 3, 4, 5, 7, 100, 101, 300):
+            for cluster_std in (1.0, 0.0, 0.3, 2.5):
+                ours_rs, their_rs = np.random.RandomState(seed), np.random.RandomState(seed)
+                ours = datasets.make_blobs(n_samples=n, centers=centers, n_features=n_features,
+                                           cluster_std=cluster_std, random_state=ours_rs)
+                theirs = skd.make_blobs(n_samples=n, centers=centers, n_features=n_features,
+                                        cluster_std=cluster_std, random_state=their_rs,
+                                        return_centers=True)
+                _same(ours, theirs, ours_rs, their_rs)
+                again, their_again = (np.random.RandomState(seed ^ 1) for _ in range(2))
+                ours = datasets.make_blobs(n_samples=n + 3, centers=ours[2],
+                                           cluster_std=cluster_std, random_state=again)
+                theirs = skd.make_blobs(n_samples=n + 3, centers=theirs[2],
+                                        cluster_std=cluster_std, random_state=their_again)
+                _same(ours[:2], theirs, again, their_again)
+
+
+CIRCLES_MOONS = [  # data-set parameters compared with scikit-learn's draws
+    {}, {"n_train": 1, "n_test": 0}, {"n_train": 2, "n_test": 1}, {"n_train": 301, "n_test": 7},
+    {"noise": 0.0, "train_seed": 9, "test_seed": 9}, {"factor": 0.1, "noise": 0.5},
+    {"n_train": 1000, "n_test": 0, "train_seed": 2**32 - 1},
+]
+BLOBS = [
+    {}, {"centers": 2, "n_features": 1}, {"centers": 5, "n_features": 4, "cluster_std": 0.0},
+    {"n_train": 1, "n_test": 1, "centers": 4}, {"n_train": 2, "n_test": 0, "centers": 5},
+    {"n_train": 101, "n_test": 33, "cluster_std": 2.5, "train_seed": 3, "test_seed": 3},
+]
+SKLEARN_FREE = [("circles", p) for p in CIRCLES_MOONS] + [
+    ("moons", {k: v for k, v in p.items() if k != "factor"}) for p in CIRCLES_MOONS] + [
+    ("blobs", p) for p in BLOBS] + [(name, {}) for name in ("xor", "iris_tiny", "neanderthal_toy")]
+
+
+def _sklearn_made(name: str, params: dict) -> list[np.ndarray]:
+    """What make(name, params) gave when it called scikit-learn: X_train, y_train, X_test,
+    y_test in the column layout."""
+    def draws(fn, n_train, n_test, train_seed, test_seed, **kw):
+        X, y = fn(n_samples=n_train, random_state=np.random.RandomState(train_seed), **kw)
+        Xt, yt = (fn(n_samples=n_test, random_state=np.random.RandomState(test_seed), **kw)
+                  if n_test else (X[:0], y[:0]))
+        return X, y, Xt, yt
+
+    two = {"n_train": 300, "n_test": 100, "train_seed": 1, "test_seed": 2}
+    binary = lambda v: v[None, :].astype(float)  # noqa: E731
+    if name == "circles":
+        X, y, Xt, yt = draws(skd.make_circles, **(two | {"noise": 0.05, "factor": 0.8} | params))
+    elif name == "moons":
+        X, y, Xt, yt = draws(skd.make_moons, **(two | {"noise": 0.2} | params))
+    elif name == "blobs":
+        full = two | {"centers": 3, "n_features": 2, "cluster_std": 1.0} | params
+        X, y, where = skd.make_blobs(n_samples=full["n_train"], centers=full["centers"],
+                                     n_features=full["n_features"],
+                                     cluster_std=full["cluster_std"], return_centers=True,
+                                     random_state=np.random.RandomState(full["train_seed"]))
+        Xt, yt = (skd.make_blobs(n_samples=full["n_test"], centers=where,
+                                 cluster_std=full["cluster_std"],
+                                 random_state=np.random.RandomState(full["test_seed"]))
+                  if full["n_test"] else (X[:0], y[:0]))
+        if full["centers"] > 2:
+            binary = lambda v: np.eye(full["centers"])[:, v]  # noqa: E731
+    elif name == "iris_tiny":
+        X, y = skd.load_iris().data[[0, 1, 148, 149]], np.array([0, 0, 1, 1])
+        Xt, yt = X[:0], y[:0]
+    else:
+        ds = make(name)
+        return [ds.X_train, ds.y_train, ds.X_test, ds.y_test]
+    return [X.T, binary(y), Xt.T, binary(yt)]
+
+
+def test_generated_data_sets_are_sklearns_without_importing_it(tmp_path):
+    """circles, moons, blobs (and the literal sets) made in a fresh interpreter import neither
+    scikit-learn nor SciPy, and equal, bit for bit, what scikit-learn draws."""
+    out_file = tmp_path / "made.npz"
+    code = textwrap.dedent(f"""
+        import sys
+        import numpy as np
+        from initlab.experiments import datasets
+        arrays = {{}}
+        for i, (name, params) in enumerate({SKLEARN_FREE!r}):
+            ds = datasets.make(name, params)
+            for key in ("X_train", "y_train", "X_test", "y_test"):
+                arrays[f"{{i}}_{{key}}"] = getattr(ds, key)
+        np.savez({str(out_file)!r}, **arrays)
+        loaded = sorted(m for m in sys.modules if m.split(".")[0] in ("sklearn", "scipy"))
+        print(loaded[:5])
+        sys.exit(1 if loaded else 0)
+    """)
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         timeout=120)
+    assert out.returncode == 0, out.stdout + out.stderr[-2000:]
+    with np.load(out_file) as made:
+        for i, (name, params) in enumerate(SKLEARN_FREE):
+            theirs = _sklearn_made(name, params)
+            for key, b in zip(("X_train", "y_train", "X_test", "y_test"), theirs, strict=True):
+                a = made[f"{i}_{key}"]
+                assert a.shape == b.shape and a.tobytes() == b.astype(float).tobytes(), \
+                    (name, params, key)
+
+
+# --- user files: size limit, encoding, folders -----------------------------------------------
+
+def test_file_larger_than_max_mb_is_refused_before_reading(tmp_path):
+    big = tmp_path / "big.csv"
+    with big.open("wb") as fh:
+        fh.truncate(10**6 + 1)  # sparse: nothing is written
+    msg = _errmsg("file", {"path": str(big), "target": "y", "max_mb": 1})
+    assert "big.csv" in msg and "max_mb 1" in msg and "1000001 bytes" in msg
+    small = _write_csv(tmp_path / "small.csv", ["a", "y"], [[1, 0], [2, 1]])
+    assert make("file", {"path": str(small), "target": "y", "max_mb": 1}).n_train == 2
+    assert "max_mb" in _errmsg("file", {"path": str(small), "target": "y", "max_mb": 0})
+
+
+def test_file_default_limit_is_1024_mb(tmp_path):
+    huge = tmp_path / "huge.npz"
+    with huge.open("wb") as fh:
+        fh.truncate(1024 * 10**6 + 1)  # sparse
+    msg = _errmsg("file", {"path": str(huge)})
+    assert "huge.npz" in msg and "max_mb 1024" in msg and "raise max_mb" in msg
+    assert datasets.FileParams().max_mb == 1024.0
+
+
+def test_npz_whose_arrays_unpack_past_max_mb_is_refused(tmp_path):
+    bomb = tmp_path / "bomb.npz"
+    np.savez_compressed(bomb, X=np.zeros((2000, 1000)), y=np.zeros(2000))  # 16 MB unpacked
+    assert bomb.stat().st_size < 10**6
+    msg = _errmsg("file", {"path": str(bomb), "max_mb": 1})
+    assert "uncompressed" in msg and "max_mb 1" in msg
+    assert make("file", {"path": str(bomb), "max_mb": 20}).n_train == 2000
+    with zipfile.ZipFile(bomb) as zf:
+        assert sum(i.file_size for i in zf.infolist()) > 16 * 10**6
+
+
+def test_csv_not_utf8_is_one_line(tmp_path):
+    latin = tmp_path / "latin.csv"
+    latin.write_bytes("caf\xe9,y\n1,0\n2,1\n".encode("latin-1"))
+    msg = _errmsg("file", {"path": str(latin), "target": "y"})
+    assert "not UTF-8" in msg and "offset 3" in msg and "latin.csv" in msg
+    png = tmp_path / "image.csv"
+    png.write_bytes(b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR")
+    assert "not UTF-8" in _errmsg("file", {"path": str(png), "target": "y"})
+    bom = tmp_path / "bom.csv"
+    bom.write_bytes("a,y\r\n1,0\r\n2,1\r\n".encode("utf-8-sig"))
+    assert np.array_equal(make("file", {"path": str(bom), "target": "y"}).X_train, [[1, 2]])
+
+
+def test_file_that_is_a_folder(tmp_path):
+    (tmp_path / "d.csv").mkdir()
+    msg = _errmsg("file", {"path": str(tmp_path / "d.csv"), "target": "y"})
+    assert msg.endswith("d.csv' is a folder, not a .csv file")
+
+
+def test_file_description_leaves_out_the_size_limit(tmp_path):
+    _write_csv(tmp_path / "d.csv", ["a", "y"], [[1, 0], [2, 1]])
+    ds = make("file", {"path": "d.csv", "target": "y", "max_mb": 5}, base_dir=tmp_path)
+    assert "max_mb" not in ds.description and "target y" in ds.description
+
+
+def test_bounded_memory_for_a_big_sparse_file_in_a_subprocess(tmp_path):
+    """The default limit holds under a 1 GiB address-space cap: nothing of the file is read."""
+    big = tmp_path / "big.csv"
+    with big.open("wb") as fh:
+        fh.truncate(1024 * 10**6 + 1)
+    message = capped_message(f"datasets.make('file', {{'path': {str(big)!r}, 'target': 'y'}})")
+    assert "max_mb 1024" in message

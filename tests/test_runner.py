@@ -4,6 +4,9 @@ chunk loop whatever the chunking."""
 
 from __future__ import annotations
 
+import os
+import signal
+
 import numpy as np
 import pytest
 
@@ -133,21 +136,46 @@ def test_every_chunk_draws_and_measures_once_and_logs_its_costs(monkeypatch):
                                   np.stack(whole.history.log_costs))
 
 
-def test_an_interrupt_keeps_finished_chunks_and_the_running_one_as_far_as_it_got():
+@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM])
+def test_an_interrupt_keeps_finished_chunks_and_the_running_one_as_far_as_it_got(signum):
     def stop_in_chunk_two(done, total):
-        if done > total // 3 + 128:  # chunk 2 (of 3) has run two segments
-            raise KeyboardInterrupt
+        if done == total // 3 + 128:  # chunk 2 (of 3) has run two segments
+            os.kill(os.getpid(), signum)
 
     res = run(seeds=5, callbacks=runner.Callbacks(on_step=stop_in_chunk_two), chunks=CHUNKS_3)
     assert res.history.interrupted and res.status == "interrupted"
     assert [e.seed for e in res.plan.experiments] == [3, 4, 5, 6]  # chunk 3 never started
     done = res.history.iterations_done(4)
-    assert list(done[:2]) == [300, 300] and list(done[2:]) == [192, 192]
+    assert list(done[:2]) == [300, 300] and list(done[2:]) == [128, 128]
     assert res.history.n_iterations == 300
     for e in range(4):
         curve = res.history.cost_curve(e)
         assert curve[-1][0] == done[e]
         assert all(np.isfinite(c) for _, c in curve)
     assert res.final_cost.shape == (4,) and res.layers_final.n_experiments == 4
-    alone = run("seed=5", "train.epochs=192")  # the interrupted chunk's first experiment
+    alone = run("seed=5", "train.epochs=128")  # the interrupted chunk's first experiment
     np.testing.assert_array_equal(res.weights_final["W2"][2], alone.weights_final["W2"][0])
+
+
+def test_a_stop_request_between_chunks_starts_no_other_chunk(monkeypatch):
+    real = runner._train_chunk
+
+    def then_signal(plan, backend, data, chunk, callbacks, n_workers):
+        part = real(plan, backend, data, chunk, callbacks, n_workers)
+        if chunk.index == 0:
+            os.kill(os.getpid(), signal.SIGTERM)
+        return part
+
+    monkeypatch.setattr(runner, "_train_chunk", then_signal)
+    res = run(seeds=5, chunks=CHUNKS_3)
+    assert res.history.interrupted and [c.index for c in res.chunks] == [0]
+    assert list(res.history.iterations_done(2)) == [300, 300]
+
+
+def test_a_diverged_experiment_has_no_accuracy():
+    res = run("model.activations=[linear,linear,linear]", "train.loss=quadratic",
+              "train.lr=0.05", "init.weights=normal(std=3)", "train.epochs=200", seeds=3)
+    assert (res.history.diverged_at >= 0).all()
+    assert np.isnan(res.train_accuracy).all() and np.isnan(res.test_accuracy).all()
+    healthy = run(seeds=2)
+    assert np.isfinite(healthy.train_accuracy).all()

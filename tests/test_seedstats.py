@@ -10,7 +10,8 @@ import pytest
 from initlab.commands import seedstats
 from initlab.commands.seedstats import InitSummary, best, first_below, mean_ci95, verdict
 
-T_975 = {3: 3.182446305, 4: 2.776445105, 19: 2.093024054}  # Student t, 0.975 quantile, by dof
+# Student t, 0.975 quantile, by degrees of freedom (tables)
+T_975 = {2: 4.302652730, 3: 3.182446305, 4: 2.776445105, 19: 2.093024054}
 
 
 def test_mean_ci95_four_values_by_hand():
@@ -128,3 +129,26 @@ def test_record_has_the_public_keys_with_lists_for_intervals():
         assert key in rec
     assert rec["init"] == "he" and rec["n_seeds"] == 3
     assert isinstance(rec["train_accuracy_ci95"], list) and len(rec["train_accuracy_ci95"]) == 2
+
+
+def test_diverged_seeds_are_failures_and_left_out_of_means_and_intervals():
+    acc = [0.9, np.nan, 1.0, 0.8, np.nan]
+    s = _summary(acc, cost=[0.1, np.nan, 0.2, 0.3, np.inf], diverged=[-1, 5, -1, -1, 9])
+    assert s.n_seeds == 5 and s.finite == 3
+    assert s.train_accuracy_mean == pytest.approx(0.9)
+    half = T_975[2] * 0.1 / math.sqrt(3)  # sd of 0.9, 1.0, 0.8 is 0.1
+    assert s.train_accuracy_halfwidth == pytest.approx(half)
+    assert s.train_accuracy_range == (0.8, 1.0)
+    assert s.success_rate == pytest.approx(2 / 5)  # 0.9 and 1.0 of five seeds
+    assert s.median_final_cost == 0.3 and s.diverged == 2
+
+
+def test_when_every_seed_diverged_nothing_is_best_and_the_verdict_says_so():
+    nan = [np.nan] * 4
+    a, b = _summary(nan, cost=nan, init="he"), _summary(nan, cost=nan, init="xavier")
+    assert a.train_accuracy_mean is None and a.success_rate == 0.0 and a.finite == 0
+    assert best([a, b]) is None
+    assert "every experiment diverged" in verdict([a, b])
+    good = _summary([0.7, 0.8, 0.9, 0.8], init="small")
+    assert best([a, good]) == 1
+    assert "he diverged on every seed" in verdict([a, good])

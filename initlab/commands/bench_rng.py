@@ -33,6 +33,7 @@ from typing import Any
 
 import numpy as np
 
+from initlab.engine import memory
 from initlab.engine.backend import default_threads, get_backend
 from initlab.errors import InitlabError
 from initlab.inits.fastrng import FastStream
@@ -79,13 +80,39 @@ def _time(m: Method) -> float:
     return time.perf_counter() - start
 
 
-def measure(methods: list[Method], repeat: int) -> list[float]:
-    """Best wall time (s) of each method over ``repeat`` rounds, methods interleaved per round."""
+def measure(methods: list[Method], repeat: int,
+            on_time: Callable[[], None] | None = None) -> list[float]:
+    """Best wall time (s) of each method over ``repeat`` rounds, methods interleaved per round;
+    ``on_time()`` after every timed call."""
     best = [math.inf] * len(methods)
     for _ in range(repeat):
         for i, m in enumerate(methods):
             best[i] = min(best[i], _time(m))
+            if on_time is not None:
+                on_time()
     return best
+
+
+# bytes per entry of --size at the peak: float32 and float64 buffers (12), the naive
+# Box–Muller's float64 temporaries (~40); the network's 220 MB times its temporaries
+HOST_BYTES_PER_ENTRY, GPU_BYTES_PER_ENTRY = 52, 24
+NETWORK_PEAK_BYTES = 6 * 4 * NETWORK_ENTRIES
+
+
+def check_memory(device: str, size: int, network: bool) -> None:
+    """Refuse (one line, before anything is allocated) a --size whose buffers and temporaries
+    cannot fit the memory budget of the host or the GPU."""
+    devices = ("cpu", "gpu") if device == "all" else (device,)
+    if "gpu" in devices:
+        _require_gpu(device)
+    extra = NETWORK_PEAK_BYTES if network else 0
+    memory.refuse_unless_fits(HOST_BYTES_PER_ENTRY * size + extra, memory.host_budget(),
+                              f"bench-rng --size {size:.0e}", "give a smaller --size")
+    if "gpu" in devices:
+        room = memory.budget(get_backend("gpu"))
+        memory.refuse_unless_fits(GPU_BYTES_PER_ENTRY * size + extra, room,
+                                  f"bench-rng --size {size:.0e} on the GPU",
+                                  "give a smaller --size")
 
 
 # ------------------------------------------------------------------------------- CPU methods
@@ -190,6 +217,16 @@ def cpu_network_methods(threads: int, seed: int = 0) -> list[Method]:
 
 # ------------------------------------------------------------------------------- GPU methods
 
+def _require_gpu(device: str) -> None:
+    """One line saying what is missing when --device gpu or all cannot reach a GPU."""
+    try:
+        _cupy()
+    except InitlabError as exc:
+        if device == "all":
+            raise InitlabError(f"--device all needs the GPU too: {exc}") from None
+        raise
+
+
 def _cupy() -> Any:
     return get_backend("gpu").xp  # raises InitlabError saying what is missing
 
@@ -274,9 +311,10 @@ def _speedups(rows: list[dict]) -> None:
         r["speedup"] = ref / r["ns_per_entry"] if ref is not None else None
 
 
-def generator_rows(methods: list[Method], repeat: int) -> list[dict]:
+def generator_rows(methods: list[Method], repeat: int,
+                   on_time: Callable[[], None] | None = None) -> list[dict]:
     """Time the methods (each device's first one is its ``fill`` bandwidth row) into rows."""
-    seconds = measure(methods, repeat)
+    seconds = measure(methods, repeat, on_time)
     bandwidth = {m.device: m.entries * np.dtype(m.dtype).itemsize / s / 1e9
                  for m, s in zip(methods, seconds, strict=True) if m.distribution == "fill"}
     rows = [_row("generators", m, s, bandwidth[m.device])
@@ -286,10 +324,10 @@ def generator_rows(methods: list[Method], repeat: int) -> list[dict]:
 
 
 def network_rows(methods: list[Method], repeat: int, bandwidth: dict[str, float],
-                 python_ns: float | None) -> list[dict]:
+                 python_ns: float | None, on_time: Callable[[], None] | None = None) -> list[dict]:
     """Time the end-to-end network methods; add the extrapolated Python loop and the article's
     two figures. ``bandwidth``: GB/s per device from the generator table (shares use it)."""
-    seconds = measure(methods, repeat)
+    seconds = measure(methods, repeat, on_time)
     rows = [_row("network", m, s, bandwidth[m.device]) for m, s in zip(methods, seconds,
                                                                         strict=True)]
     ref = [("article: JVM per-element loop", ARTICLE_JVM_S, "article figure, another machine"),
@@ -305,34 +343,36 @@ def network_rows(methods: list[Method], repeat: int, bandwidth: dict[str, float]
 
 
 def run(device: str = "cpu", size: int = DEFAULT_SIZE, repeat: int = DEFAULT_REPEAT,
-        threads: int | None = None, network: bool = True, seed: int = 0) -> list[dict]:
-    """All rows for ``initlab bench-rng``: the generator table, then the network table."""
+        threads: int | None = None, network: bool = True, seed: int = 0,
+        on_step: Callable[[int, int], None] | None = None) -> list[dict]:
+    """All rows for ``initlab bench-rng``: the generator table, then the network table;
+    ``on_step(done, total)`` after every timed call."""
     threads = default_threads() if threads is None else threads
     devices = ("cpu", "gpu") if device == "all" else (device,)
     if "gpu" in devices:  # fail before any timing when CuPy or CUDA is missing
-        try:
-            _cupy()
-        except InitlabError as exc:
-            if device == "all":
-                raise InitlabError(f"--device all needs the GPU too: {exc}") from None
-            raise
+        _require_gpu(device)
     methods: list[Method] = []
+    net: list[Method] = []
     if "cpu" in devices:
         methods += cpu_methods(size, threads, seed)
+        net += cpu_network_methods(threads, seed) if network else []
     if "gpu" in devices:
         methods += gpu_methods(size, threads, seed)
-    rows = generator_rows(methods, repeat)
+        net += gpu_network_methods(threads, seed) if network else []
+    done, total = [0], repeat * (len(methods) + len(net) + ("cpu" not in devices and network))
+
+    def tick() -> None:
+        done[0] += 1
+        if on_step is not None:
+            on_step(done[0], total)
+
+    rows = generator_rows(methods, repeat, tick)
     if not network:
         return rows
     bandwidth = {r["device"]: r["gb_per_s"] for r in rows if r["distribution"] == "fill"}
     if "cpu" not in bandwidth:  # the article's rows are shares of the CPU's bandwidth
         fill = [cpu_bandwidth_method(np.ones(size, np.float32))]
-        bandwidth["cpu"] = generator_rows(fill, repeat)[0]["gb_per_s"]
+        bandwidth["cpu"] = generator_rows(fill, repeat, tick)[0]["gb_per_s"]
     python_ns = next((r["ns_per_entry"] for r in rows if r["method"].startswith("Python loop")
                       and r["distribution"] == "normal" and r["dtype"] == "float32"), None)
-    net: list[Method] = []
-    if "cpu" in devices:
-        net += cpu_network_methods(threads, seed)
-    if "gpu" in devices:
-        net += gpu_network_methods(threads, seed)
-    return rows + network_rows(net, repeat, bandwidth, python_ns)
+    return rows + network_rows(net, repeat, bandwidth, python_ns, tick)

@@ -15,8 +15,14 @@ Ratios are baseline time / initlab time, so > 1 means initlab is faster.
 
 from __future__ import annotations
 
+import math
+import subprocess
+import sys
+import tempfile
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 
@@ -41,9 +47,10 @@ class Timing:
     method: str
     models: int
     seconds: float
-    us_per_iteration: float
+    us_per_iteration: float | None
     speedup: float
     same_accuracy: int | None = None
+    target: str = ""
 
 
 @dataclass(frozen=True)
@@ -60,8 +67,68 @@ def _time(fn) -> float:
     return time.perf_counter() - start
 
 
-def train_benchmark(iterations: int, repeat: int) -> Bench:
+def _tick(on_step: Callable[[int, int], None] | None, total: int) -> Callable[[], None]:
+    done = [0]
+
+    def tick() -> None:
+        done[0] += 1
+        if on_step is not None:
+            on_step(done[0], total)
+    return tick
+
+
+def _process(argv: list[str], cwd: Path) -> float:
+    """Wall time of a whole process, start to exit (its output discarded)."""
+    start = time.perf_counter()
+    done = subprocess.run(argv, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                          text=True, check=False)
+    elapsed = time.perf_counter() - start
+    if done.returncode != 0:
+        raise RuntimeError(f"{' '.join(argv)} failed ({done.returncode}): {done.stderr[-500:]}")
+    return elapsed
+
+
+def _initlab() -> list[str]:
+    beside = Path(sys.executable).parent / "initlab"
+    return [str(beside)] if beside.is_file() else [sys.executable, "-m", "initlab"]
+
+
+HELP_TARGET_S, RUN_TARGET_RATIO = 0.3, 0.7
+
+
+def process_benchmark(repeat: int, on_step: Callable[[int, int], None] | None = None) -> Bench:
+    """Whole processes, as a user waits for them, best of ``repeat``, interleaved: the notebook
+    loop as its own script (``python -m initlab.commands.reference``: he_circles, 15 000
+    iterations, its own data loading), ``initlab run he_circles`` (the same training, reported
+    and saved) and ``initlab --help``."""
+    tick = _tick(on_step, 3 * repeat)
+    best = {"loop": math.inf, "run": math.inf, "help": math.inf}
+    with tempfile.TemporaryDirectory() as tmp:
+        cwd = Path(tmp)
+        for k in range(repeat):
+            for name, argv in (
+                    ("loop", [sys.executable, "-m", "initlab.commands.reference"]),
+                    ("run", [*_initlab(), "run", "he_circles", "--quiet", "--out", f"run-{k}"]),
+                    ("help", [*_initlab(), "--help"])):
+                best[name] = min(best[name], _process(argv, cwd))
+                tick()
+    loop = best["loop"]
+    return Bench(f"whole processes, best of {repeat} (he_circles, 15000 iterations)", [
+        Timing("notebook loop as a script (baseline)", 1, loop, None, 1.0),
+        Timing("initlab run he_circles", 1, best["run"], None, loop / best["run"],
+               target=f"≤ {RUN_TARGET_RATIO}× the loop: "
+                      f"{'met' if best['run'] <= RUN_TARGET_RATIO * loop else 'not met'} "
+                      f"({best['run'] / loop:.2f}×)"),
+        Timing("initlab --help", 1, best["help"], None, loop / best["help"],
+               target=f"< {HELP_TARGET_S} s: "
+                      f"{'met' if best['help'] < HELP_TARGET_S else 'not met'}"),
+    ])
+
+
+def train_benchmark(iterations: int, repeat: int,
+                    on_step: Callable[[int, int], None] | None = None) -> Bench:
     """Best times of the baseline loop, the engine at E = 1 and at E = 20 seeds."""
+    tick = _tick(on_step, 3 * repeat)
     overrides = [f"train.epochs={iterations}", f"train.log_every={iterations}"]
     plan1, backend = prepare(CONFIG, overrides)
     planN, _ = prepare(CONFIG, overrides, n_seeds=BATCH_SEEDS)
@@ -81,8 +148,11 @@ def train_benchmark(iterations: int, repeat: int) -> Bench:
     best = {"baseline": np.inf, "engine": np.inf, "engine_batched": np.inf}
     for _ in range(repeat):
         best["baseline"] = min(best["baseline"], _time(baseline))
+        tick()
         best["engine"] = min(best["engine"], _time(lambda: engine(plan1, start1)))
+        tick()
         best["engine_batched"] = min(best["engine_batched"], _time(lambda: engine(planN, startN)))
+        tick()
     base = best["baseline"]
     rows = [("notebook-style NumPy loop (baseline)", 1, base),
             ("initlab batched engine, E = 1", 1, best["engine"]),
@@ -109,8 +179,10 @@ def _loop_one_by_one(plan, iterations: int) -> np.ndarray:
     return acc
 
 
-def compare_benchmark(iterations: int, repeat: int, n_workers: int) -> Bench:
+def compare_benchmark(iterations: int, repeat: int, n_workers: int,
+                      on_step: Callable[[int, int], None] | None = None) -> Bench:
     """Best times of the loop over 60 models and of the batched compare, 3 ways."""
+    tick = _tick(on_step, 4 * repeat)
     def plan_for(dtype: str):
         opts = compare.Options(CONFIG, COMPARE_INITS, BATCH_SEEDS, None,
                                [f"train.epochs={iterations}", f"dtype={dtype}"])
@@ -127,10 +199,12 @@ def compare_benchmark(iterations: int, repeat: int, n_workers: int) -> Bench:
         t0 = time.perf_counter()
         outcome["loop"] = _loop_one_by_one(plan64, iterations)
         best["loop"] = min(best["loop"], time.perf_counter() - t0)
+        tick()
         for name, (plan, workers) in variants.items():
             t0 = time.perf_counter()
             outcome[name] = runner.execute(plan, backend, n_workers=workers).train_accuracy
             best[name] = min(best[name], time.perf_counter() - t0)
+            tick()
     E, base = plan64.n_experiments, best["loop"]
     per = 1e6 / (E * iterations)
     rows = [Timing("notebook-style loop, one model at a time (float64)", E, base, per * base, 1.0)]

@@ -21,20 +21,26 @@ from initlab.errors import InitlabError
 from initlab.experiments import config, runner
 from initlab.experiments.plan import Plan, build
 
-DEFAULT_CONFIG = Path(__file__).resolve().parents[2] / "configs" / "he_circles.yaml"
+DEFAULT_CONFIG = config.SHIPPED / "he_circles.yaml"
 DEFAULT_INITS = "zeros,random,he"
 CURVE_POINTS = 100  # compare logs the cost about this many times (the time-to-target grid)
 
 
+DEFAULT_SUCCESS, DEFAULT_TARGET_COST = 0.9, 0.3
+
+
 @dataclass(frozen=True)
 class Options:
-    """The command's choices, already parsed from text."""
+    """The command's choices, already parsed from text; None: the experiment file's
+    ``compare`` section decides, else the defaults."""
 
     config: Path
-    inits: list[str]
+    inits: list[str] | None
     n_seeds: int | None
     seed_list: list[int] | None
     overrides: list[str]
+    success: float | None = None
+    target_cost: float | None = None
 
 
 def parse_seed_list(text: str) -> list[int]:
@@ -53,16 +59,17 @@ def parse_seed_list(text: str) -> list[int]:
 
 
 def options(config_path: Path | None, inits: str | None, n_seeds: int | None,
-            seed_list: str | None, overrides: list[str]) -> Options:
+            seed_list: str | None, overrides: list[str], success: float | None = None,
+            target_cost: float | None = None) -> Options:
     """Check the command line's shapes (no registries yet): one-line errors."""
     if n_seeds is not None and seed_list is not None:
         raise InitlabError("give --seeds N or --seed-list a,b,…, not both")
     if n_seeds is not None and n_seeds < 1:
         raise InitlabError(f"--seeds must be at least 1, got {n_seeds}")
-    path = config_path if config_path is not None else DEFAULT_CONFIG
-    return Options(path, config.split_specs(inits if inits is not None else DEFAULT_INITS),
+    path = config.locate(config_path) if config_path is not None else DEFAULT_CONFIG
+    return Options(path, config.split_specs(inits) if inits is not None else None,
                    n_seeds, parse_seed_list(seed_list) if seed_list is not None else None,
-                   list(overrides))
+                   list(overrides), success, target_cost)
 
 
 def log_grid(cfg: config.RunConfig, n_train: int) -> int:
@@ -72,18 +79,34 @@ def log_grid(cfg: config.RunConfig, n_train: int) -> int:
 
 
 def setup(opts: Options) -> Plan:
-    """The validated plan: inits × seeds on one experiment axis, cost logged on a fine grid."""
+    """The validated plan: inits × seeds on one experiment axis, cost logged on a fine grid.
+    What was left unsaid comes from the file's ``compare`` section, else the defaults; the
+    plan's config records the comparison in its ``compare`` section."""
     cfg = config.load(opts.config, opts.overrides)
+    saved = cfg.compare
     if opts.seed_list is not None:
         seeds = opts.seed_list
+    elif opts.n_seeds is None and saved is not None:
+        seeds = saved.seeds
     else:
-        seeds = list(range(cfg.seed, cfg.seed + (opts.n_seeds or 1)))
-    plan = build(cfg, seeds=seeds, inits=opts.inits, base_dir=opts.config.parent)
+        seeds = range(cfg.seed, cfg.seed + (opts.n_seeds or 1))
+    inits = opts.inits or (saved.inits if saved is not None else
+                           config.split_specs(DEFAULT_INITS))
+    plan = build(cfg, seeds=seeds, inits=inits, base_dir=opts.config.parent)
+    chosen = config.CompareSection(
+        inits=inits, seeds=list(seeds),
+        success=_first(opts.success, saved and saved.success, DEFAULT_SUCCESS),
+        target_cost=_first(opts.target_cost, saved and saved.target_cost, DEFAULT_TARGET_COST))
+    update = {"compare": chosen}
     fine = log_grid(cfg, plan.dataset.n_train)
     if fine != cfg.train.log_every:
-        plan.config = cfg.model_copy(update={"train": cfg.train.model_copy(
-            update={"log_every": fine})})
+        update["train"] = cfg.train.model_copy(update={"log_every": fine})
+    plan.config = cfg.model_copy(update=update)
     return plan
+
+
+def _first(*values: float | None) -> float:
+    return next(v for v in values if v is not None)
 
 
 @dataclass
@@ -93,7 +116,7 @@ class CompareResult:
 
     run: runner.RunResult
     summaries: list[seedstats.InitSummary]
-    best: int
+    best: int | None
     verdict: str
     curves: dict[str, np.ndarray]
     success: float
@@ -101,10 +124,11 @@ class CompareResult:
     chunking: memory.ChunkPlan
 
 
-def run(plan: Plan, backend: Backend, *, success: float, target_cost: float,
-        chunking: memory.ChunkPlan, callbacks: runner.Callbacks | None = None,
-        n_workers: int = 1) -> CompareResult:
-    """Train every init × seed of the plan in ``chunking``'s chunks and summarize them."""
+def run(plan: Plan, backend: Backend, *, chunking: memory.ChunkPlan,
+        callbacks: runner.Callbacks | None = None, n_workers: int = 1) -> CompareResult:
+    """Train every init × seed of the plan in ``chunking``'s chunks and summarize them with the
+    plan's success threshold and target cost."""
+    success, target_cost = plan.config.compare.success, plan.config.compare.target_cost
     result = runner.execute(plan, backend, callbacks, n_workers=n_workers, chunks=chunking)
     summaries = summarize(result, success, target_cost)
     return CompareResult(result, summaries, seedstats.best(summaries),

@@ -24,13 +24,14 @@ binned layer by layer, on the fly.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
 from initlab.commands import meanfield
-from initlab.engine import activations, losses
+from initlab.engine import activations, losses, memory
 from initlab.engine.activations import Activation
 from initlab.engine.backend import to_numpy
 from initlab.engine.stats import dead_share, mean_std, saturated_share
@@ -131,6 +132,13 @@ class _Stack:
         self.kept: dict[int, Any] = {}
         self.dphi: list[Any] = [None] * self.L
         self.sw2, self.sb2 = np.zeros((self.E, self.L)), np.zeros((self.E, self.L))
+        self.on_layer: Callable[[int], None] | None = None
+        self.layers_done = 0
+
+    def _step(self) -> None:
+        self.layers_done += 1
+        if self.on_layer is not None:
+            self.on_layer(self.layers_done)
 
     def _draw(self, l: int) -> tuple[Any, Any]:
         """W_l and b_l on the device; σ_w² = fan_in·mean(W²) and σ_b² = mean(b²) recorded."""
@@ -177,6 +185,7 @@ class _Stack:
                 d = 1.0 if d is None else d.swapaxes(-1, -2)[..., None]
                 Wf = W[first][:, None]
                 J = d * (xp.broadcast_to(Wf, (I, P, n, n0)) if J is None else xp.matmul(Wf, J))
+            self._step()
         self.scratch, self.bufs = scratch, bufs
         return to_numpy(xp.stack(cols, axis=1)), hists, a, J
 
@@ -194,6 +203,7 @@ class _Stack:
                 if self.dphi[l] is not None:
                     da *= self.dphi[l]
                 da = xp.matmul(self._again(l).swapaxes(-1, -2), da, out=head(self.bufs[l % 2]))
+            self._step()
         return to_numpy(xp.stack(stds[::-1], axis=-1))
 
     def injected_gradient(self) -> Any:
@@ -227,9 +237,54 @@ class _Stack:
                 for e in range(self.E)]
 
 
-def run(cfg: ProbeConfig, xp: Any = np) -> list[InitProbe]:
-    """Probe every init of ``cfg`` (see the module docstring); one result per init, in order."""
+def _input_shape(cfg: ProbeConfig) -> tuple[int, int, int]:
+    """(input dimension n0, samples m, copies of X) without making the data."""
+    if cfg.input == "gaussian":
+        return cfg.input_dim or cfg.width, cfg.batch, len(cfg.seeds)
+    data = _inputs(cfg)[0]
+    return data.shape[1], data.shape[2], 1
+
+
+def peak_bytes(cfg: ProbeConfig) -> int:
+    """Memory the probe needs at its peak, in bytes: the inputs, four (E, width, m) buffers
+    (z, a, its scratch and the next a), φ'(z) of layers 2…L for the backward pass, a layer's
+    weights drawn on the host and on the device, the weights kept (at most KEEP_WEIGHTS_BYTES)
+    and the forward-mode Jacobian."""
+    n0, m, copies = _input_shape(cfg)
+    E, n, L = len(cfg.inits) * len(cfg.seeds), cfg.width, cfg.depth
+    k = min(m, cfg.grad_samples or m)
+    act = activations.get(cfg.activation)
+    dphi = 0 if act.name == "linear" else 1 if act.name == "relu" else 8
+    kept = min(E * (L - 1) * n * n * 8, KEEP_WEIGHTS_BYTES)
+    jac = 2 * len(cfg.inits) * min(cfg.jacobian_points, m) * n * n0 * 8 if cfg.jacobian else 0
+    return (8 * copies * n0 * m + 4 * 8 * E * n * m + dphi * (L - 1) * E * n * k
+            + 2 * 8 * E * n * max(n0, n) + kept + jac)
+
+
+def check_memory(cfg: ProbeConfig, backend: Any, limit: int | None = None) -> int:
+    """``peak_bytes``, refused in one line when it exceeds the memory budget (--max-memory, or a
+    quarter of what is free) — before anything is allocated."""
+    need = peak_bytes(cfg)
+    memory.refuse_unless_fits(need, memory.budget(backend, limit), "this probe",
+                              "use a smaller --width, --batch or --depth, fewer --seeds or "
+                              "initializers, or no --jacobian")
+    return need
+
+
+def describe(cfg: ProbeConfig, device_label: str, need: int) -> str:
+    """The header line: what is probed, on what, with how much memory."""
+    return (f"probe: {cfg.depth} × {cfg.width} {cfg.activation}, input {cfg.input}, "
+            f"{len(cfg.seeds)} seed(s), {device_label}; ~{memory.human_bytes(need)} at the peak")
+
+
+def run(cfg: ProbeConfig, xp: Any = np,
+        on_step: Callable[[int, int], None] | None = None) -> list[InitProbe]:
+    """Probe every init of ``cfg`` (see the module docstring); one result per init, in order.
+    ``on_step(done, total)`` after every layer of every pass."""
     stack = _Stack(cfg, xp)
+    passes = 2 if stack.Y is None else 3
+    stack.on_layer = None if on_step is None else (
+        lambda done: on_step(done, passes * cfg.depth))
     with np.errstate(all="ignore"):
         measured, hists, a_top, J = stack.forward()
         loss_grads = None if stack.Y is None else stack.backward(stack.loss_gradient(a_top))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from initlab.engine import memory
 from initlab.engine.backend import Backend, get_backend
 from initlab.experiments import plan, runner
 
@@ -17,6 +18,6 @@ def prepare(path: str | Path, overrides: list[str] | tuple[str, ...] = (),
 
 
 def run(built: plan.Plan, backend: Backend, callbacks: runner.Callbacks | None = None,
-        n_workers: int = 1) -> runner.RunResult:
+        n_workers: int = 1, chunks: memory.ChunkPlan | None = None) -> runner.RunResult:
     """Train every experiment of the plan; see ``experiments.runner.execute``."""
-    return runner.execute(built, backend, callbacks, n_workers=n_workers)
+    return runner.execute(built, backend, callbacks, n_workers=n_workers, chunks=chunks)

@@ -3,6 +3,10 @@
 A seed is one sample of "train this network from this initializer", so an initializer's figures
 are estimates with sampling error: means carry a Student-t 95% confidence interval, successes a
 share, costs and times-to-target a median (robust to the few seeds that diverge or stall).
+
+A seed whose experiment diverged (non-finite parameters or cost: its accuracy is NaN) is a
+failure in the success rate and the worst in the median cost, and is left out of the accuracy
+means, intervals and ranges, which are taken over the ``n_finite`` others.
 """
 
 from __future__ import annotations
@@ -10,7 +14,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from scipy import stats as sps
 
 
 def mean_ci95(values: np.ndarray) -> tuple[float, float, float]:
@@ -21,6 +24,8 @@ def mean_ci95(values: np.ndarray) -> tuple[float, float, float]:
     mean = float(x.mean())
     if x.size < 2:
         return mean, float("nan"), float("nan")
+    from scipy import stats as sps  # noqa: PLC0415 (a second of start-up; not for --dry-run)
+
     half = float(sps.t.ppf(0.975, x.size - 1) * x.std(ddof=1) / np.sqrt(x.size))
     return mean, mean - half, mean + half
 
@@ -60,6 +65,12 @@ class InitSummary:
     median_iterations_to_target: float | None
     reached_target: int
     diverged: int
+    n_finite: int | None = None  # seeds with finite results (None: all of them)
+
+    @property
+    def finite(self) -> int:
+        """Seeds whose accuracy (or, for regression, final cost) is finite."""
+        return self.n_seeds if self.n_finite is None else self.n_finite
 
     def record(self) -> dict:
         """The public ``metrics.json`` summary object."""
@@ -71,8 +82,12 @@ class InitSummary:
 
 
 def _accuracy(values: np.ndarray | None) -> tuple:
-    """(mean, CI clipped to [0, 1] as an accuracy cannot leave it, half-width, (min, max))."""
+    """(mean, CI clipped to [0, 1] as an accuracy cannot leave it, half-width, (min, max)) over
+    the finite values."""
     if values is None:
+        return None, None, None, None
+    values = values[np.isfinite(values)]
+    if values.size == 0:
         return None, None, None, None
     mean, lo, hi = mean_ci95(values)
     if np.isnan(lo):
@@ -86,6 +101,7 @@ def summarize_init(init: str, train_acc: np.ndarray | None, test_acc: np.ndarray
                    success: float) -> InitSummary:
     """Summary of one initializer from its seeds' (n,) arrays; ``to_target`` −1 = never."""
     n = len(final_cost)
+    finite = np.isfinite(final_cost) if train_acc is None else np.isfinite(train_acc)
     train = _accuracy(train_acc)
     test = _accuracy(test_acc)
     reached = to_target >= 0
@@ -99,17 +115,20 @@ def summarize_init(init: str, train_acc: np.ndarray | None, test_acc: np.ndarray
         success_rate=None if train_acc is None else float((train_acc >= success).mean()),
         median_final_cost=median_nonfinite_last(final_cost),
         median_iterations_to_target=median_it if np.isfinite(median_it) else None,
-        reached_target=int(reached.sum()), diverged=int((diverged_at >= 0).sum()))
+        reached_target=int(reached.sum()), diverged=int((diverged_at >= 0).sum()),
+        n_finite=int(finite.sum()))
 
 
-def best(summaries: list[InitSummary]) -> int:
+def best(summaries: list[InitSummary]) -> int | None:
     """Index of the best initializer: highest mean train accuracy, then success rate, then
-    lowest median final cost (lowest median final cost alone when there is no accuracy)."""
+    lowest median final cost (lowest median final cost alone when there is no accuracy); None
+    when no initializer has a finite result to rank."""
     def key(s: InitSummary) -> tuple:
         acc = -1.0 if s.train_accuracy_mean is None else s.train_accuracy_mean
         rate = -1.0 if s.success_rate is None else s.success_rate
         return (acc, rate, -s.median_final_cost)
-    return max(range(len(summaries)), key=lambda i: key(summaries[i]))
+    ranked = [i for i, s in enumerate(summaries) if s.finite > 0]
+    return max(ranked, key=lambda i: key(summaries[i])) if ranked else None
 
 
 def _overlap(a: tuple[float, float] | None, b: tuple[float, float] | None) -> bool:
@@ -120,26 +139,32 @@ def verdict(summaries: list[InitSummary]) -> str:
     """One line naming the best initializer and, honestly, which others it is not separated from
     (95% CIs of mean train accuracy overlap; overlapping CIs mean 'not shown different')."""
     i = best(summaries)
+    if i is None:
+        return ("no initializer can be ranked: every experiment diverged (non-finite parameters "
+                "or cost); lower the learning rate or the initial scale")
     top = summaries[i]
     if len(summaries) == 1:
         return f"only one initializer ({top.init}); give --inits a,b,… to compare"
     if top.train_accuracy_mean is None:
         return (f"{top.init} has the lowest median final cost ({top.median_final_cost:.4g}); "
                 "no accuracy for a regression task, so no confidence intervals")
-    if top.n_seeds < 2:
+    if top.finite < 2 or top.train_accuracy_ci95 is None:
         return (f"{top.init} has the highest train accuracy ({top.train_accuracy_mean:.4f}) "
                 "on one seed each: no confidence intervals, try --seeds 20")
-    others = sorted((s for j, s in enumerate(summaries) if j != i),
+    others = sorted((s for j, s in enumerate(summaries) if j != i and s.finite > 0),
                     key=lambda s: -s.train_accuracy_mean)
+    lost = [s.init for s in summaries if s.finite == 0]
     tied = [s.init for s in others if _overlap(s.train_accuracy_ci95, top.train_accuracy_ci95)
             or s.train_accuracy_mean == top.train_accuracy_mean]
     beaten = [s.init for s in others if s.init not in tied]
     lo, hi = top.train_accuracy_ci95
     head = (f"{top.init} has the highest mean train accuracy ({top.train_accuracy_mean:.4f}, "
-            f"95% CI {lo:.4f}–{hi:.4f}, {top.n_seeds} seeds)")
+            f"95% CI {lo:.4f}–{hi:.4f}, {top.finite} seeds)")
     parts = []
     if beaten:
         parts.append(f"its CI lies above {', '.join(beaten)}")
     if tied:
         parts.append(f"but overlaps {', '.join(tied)}: not separated at this number of seeds")
+    if lost:
+        parts.append(f"{', '.join(lost)} diverged on every seed")
     return head + ("; " + "; ".join(parts) if parts else "")

@@ -9,16 +9,18 @@ each an ordinary batched training; results do not depend on the chunking.
 
 from __future__ import annotations
 
+import contextlib
 import math
-import os
 import re
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from initlab.errors import InitlabError
 
 BUDGET_SHARE = 0.25  # of the memory available when the run starts
 PARAM_COPIES = 8  # values, grads, optimizer tmp + 2 states, shard copy, host init/final (float64)
+HOST_BYTES_PER_VALUE = 100  # a number kept for the records: array slot, Python float, JSON text
 ACTIVATION_COPIES = 3  # z, a, δ per layer and sample
 EVAL_TEMPORARIES = 2  # reductions in the statistics pass allocate about as much again
 
@@ -53,24 +55,84 @@ def bytes_per_experiment(layers: tuple[int, ...], m_train: int, m_test: int, bat
     return itemsize * units * samples + 8 * PARAM_COPIES * params
 
 
+@dataclass(frozen=True)
+class Budget:
+    """``bytes`` a run may use, and where the figure comes from (for messages)."""
+
+    bytes: int
+    source: str
+
+
+def budget(backend: Any, limit: int | None = None) -> Budget:
+    """``limit`` (--max-memory), or BUDGET_SHARE of the free memory of the backend's device."""
+    if limit is not None:
+        return Budget(limit, "--max-memory")
+    free = available_bytes(backend)
+    where = "GPU memory" if backend.name == "gpu" else "memory"
+    return Budget(int(BUDGET_SHARE * free), f"a quarter of the {human_bytes(free)} of free {where};"
+                                            " --max-memory sets it")
+
+
 def budget_bytes(backend: Any, limit: int | None = None) -> int:
     """``limit``, or BUDGET_SHARE of the free memory of the backend's device."""
-    return limit if limit is not None else int(BUDGET_SHARE * available_bytes(backend))
+    return budget(backend, limit).bytes
+
+
+def host_budget() -> Budget:
+    """BUDGET_SHARE of the host's free memory: what results may hold until they are saved."""
+    free = host_available_bytes()
+    return Budget(int(BUDGET_SHARE * free), f"a quarter of the {human_bytes(free)} of free memory")
+
+
+def refuse_unless_fits(need: int, room: Budget, what: str, advice: str) -> None:
+    """One-line InitlabError when ``need`` bytes exceed the budget: the estimate, the budget and
+    what to change. Called before anything is allocated."""
+    if need > room.bytes:
+        raise InitlabError(f"{what} needs ~{human_bytes(need)}, more than the memory budget of "
+                           f"{human_bytes(room.bytes)} ({room.source}); {advice}")
 
 
 def available_bytes(backend: Any) -> int:
-    """Free memory on the backend's device: CUDA free memory, or the host's MemAvailable."""
+    """Free memory on the backend's device: CUDA free memory, or the host's."""
     if backend.name == "gpu":
         free, _ = backend.xp.cuda.runtime.memGetInfo()
         return int(free)
-    try:
-        with open("/proc/meminfo", encoding="ascii") as fh:
-            for line in fh:
-                if line.startswith("MemAvailable:"):
-                    return int(line.split()[1]) * 1024
-    except OSError:
-        pass
-    return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_AVPHYS_PAGES")
+    return host_available_bytes()
+
+
+def host_available_bytes() -> int:
+    """Memory this process can still get: the least of what the system has free (psutil), what
+    its cgroup (container) still allows, and what its address-space limit (ulimit -v) leaves."""
+    import psutil  # noqa: PLC0415 (only where memory is checked)
+
+    free = [int(psutil.virtual_memory().available)]
+    for limit_file, usage_file in _CGROUP_FILES:
+        try:
+            limit = Path(limit_file).read_text().strip()
+            usage = int(Path(usage_file).read_text().strip())
+        except (OSError, ValueError):
+            continue
+        if limit.isdigit() and int(limit) < 1 << 60:
+            free.append(max(0, int(limit) - usage))
+        break
+    with contextlib.suppress(ImportError, OSError, ValueError):
+        import resource  # noqa: PLC0415 (not on Windows)
+
+        soft, _ = resource.getrlimit(resource.RLIMIT_AS)
+        if soft != resource.RLIM_INFINITY:
+            free.append(max(0, soft - psutil.Process().memory_info().vms))
+    return min(free)
+
+
+_CGROUP_FILES = (("/sys/fs/cgroup/memory.max", "/sys/fs/cgroup/memory.current"),  # v2
+                 ("/sys/fs/cgroup/memory/memory.limit_in_bytes",  # v1
+                  "/sys/fs/cgroup/memory/memory.usage_in_bytes"))
+
+
+def host_bytes_per_experiment(depth: int, log_points: int) -> int:
+    """What an experiment keeps on the host until its run is saved, ~HOST_BYTES_PER_VALUE per
+    number: the cost curve (log_points), two per-layer tables (2·9·depth) and a few scalars."""
+    return HOST_BYTES_PER_VALUE * (log_points + 2 * 9 * depth + 16)
 
 
 def plan_chunks(n_experiments: int, per_experiment: int, budget: int) -> ChunkPlan:
@@ -100,5 +162,5 @@ def human_bytes(n: float) -> str:
     """1536 → '1.5 KiB'; bytes below 1 KiB as whole numbers."""
     if n < 1024:
         return f"{n:.0f} B"
-    k = min(4, int(math.log(n, 1024)))
-    return f"{n / 1024**k:.1f} {('KiB', 'MiB', 'GiB', 'TiB')[k - 1]}"
+    k = min(6, int(math.log(n, 1024)))
+    return f"{n / 1024**k:.1f} {('KiB', 'MiB', 'GiB', 'TiB', 'PiB', 'EiB')[k - 1]}"

@@ -7,10 +7,15 @@ which the cost never came back to a finite value. The cost itself is computed at
 the loss's cheap witness (``Loss.witness``).
 
 On the CPU the experiment axis can be split into contiguous shards trained by parallel worker
-processes (``initlab.workers``). Each shard owns its parameters, gradients, optimizer state and
-workspaces, and computes every experiment exactly as a single shard would (BLAS runs
+processes (``initlab.engine.workers``). Each shard owns its parameters, gradients, optimizer
+state and workspaces, and computes every experiment exactly as a single shard would (BLAS runs
 single-threaded), so results do not depend on the number of workers. Shards advance in lock-step
 segments; the log costs are gathered between segments.
+
+Stopping: a SIGINT or SIGTERM is a request (``initlab.engine.interrupts``), honoured after the
+segment in flight, so all experiments stop after the same iteration (``History.interrupted``). A
+worker that dies ends the training too: its experiments are marked ``History.lost`` and the
+others are kept (``History.failure`` says what happened).
 """
 
 from __future__ import annotations
@@ -21,7 +26,7 @@ from typing import Any, Protocol
 
 import numpy as np
 
-from initlab.engine import nn, optimizers, workers
+from initlab.engine import interrupts, nn, optimizers, workers
 from initlab.engine.backend import single_threaded_blas, to_numpy
 
 
@@ -56,6 +61,8 @@ class History:
     interrupted: bool = False
     iterations: np.ndarray | None = None  # (E,) int, None: all n_iterations
     logged: np.ndarray | None = None  # (T, E) bool, None: all
+    failure: str | None = None  # why the training ended early other than by a stop request
+    lost: np.ndarray | None = None  # (E,) bool: experiments of workers that died
 
     def cost_curve(self, e: int) -> list[list[float]]:
         """[[iteration, cost], …] for experiment e."""
@@ -95,7 +102,8 @@ class History:
                        diverged_at=np.concatenate([p.diverged_at for p in parts]),
                        interrupted=any(p.interrupted for p in parts),
                        iterations=None if uniform else iterations,
-                       logged=None if uniform else logged)
+                       logged=None if uniform else logged,
+                       failure=next((p.failure for p in parts if p.failure), None))
 
 
 def iterations_per_epoch(m: int, batch_size: int | None) -> int:
@@ -137,7 +145,8 @@ def worker_count(xp: Any, net: nn.Network, n_exp: int, batch: int, n_workers: in
 def fit(xp: Any, net: nn.Network, p: nn.ParamStore, X: Any, Y: Any, train: TrainSettings,
         on_log: Callable[[int, np.ndarray], None] | None = None,
         on_step: Callable[[int, int], None] | None = None, n_workers: int = 1) -> History:
-    """Train all experiments in ``p`` for ``train.epochs`` epochs; Ctrl-C ends it cleanly.
+    """Train all experiments in ``p`` for ``train.epochs`` epochs; a stop request ends it after
+    the segment in flight.
 
     The cost logged at iteration i is the training cost before the i-th update (as the seeds log
     it); the last point of the curve is the cost of the final parameters. ``n_workers`` > 1 splits
@@ -147,25 +156,36 @@ def fit(xp: Any, net: nn.Network, p: nn.ParamStore, X: Any, Y: Any, train: Train
     m = X.shape[-1]
     total = train.epochs * iterations_per_epoch(m, train.batch_size)
     bounds = _shards(xp, net, p.n_exp, batch_size(m, train), n_workers)
-    own = len(bounds) > 1  # shards need their own contiguous parameter buffers
-    shards = [_Shard(xp, net, p.take(a, b) if own else p, X, Y, train) for a, b in bounds]
     hist = History(planned_iterations=total)
-    with single_threaded_blas(xp):
-        team = workers.Forked(shards) if own else workers.Inline(shards[0])
+    with single_threaded_blas(xp), interrupts.stop_requests():
+        if len(bounds) == 1:
+            shards = [_Shard(xp, net, p, X, Y, train)]
+            team = workers.Inline(shards[0])
+        else:  # each worker trains its own copy of a contiguous range of experiments
+            parts = [p.take(a, b) for a, b in bounds]
+            shards = [_Remote(part) for part in parts]
+            team = workers.Forked(shards, _Shard.build,
+                                  [ShardSpec(net, part.n_exp, part.flat, X, Y, train)
+                                   for part in parts])
         try:
             _segments(team, shards, hist, total, on_log, on_step)
             team.finish(hist.n_iterations)
         finally:
             team.close()
-    if own:
-        for (a, _), s in zip(bounds, shards, strict=True):
-            p.put(a, s.p)
+    if len(bounds) > 1:
+        for i, ((a, _), s) in enumerate(zip(bounds, shards, strict=True)):
+            if i not in team.lost:
+                p.put(a, s.p)
     with np.errstate(all="ignore"):
         final = to_numpy(full_cost(xp, net, p, X, Y)).astype(np.float64)
     if not hist.log_iterations or hist.log_iterations[-1] != hist.n_iterations:
         _log(hist, hist.n_iterations, final, on_log)
-    last_finite = np.concatenate([s.last_finite for s in shards])
+    last_finite = np.concatenate([np.full(s.p.n_exp, -1) if s.last_finite is None
+                                  else s.last_finite for s in shards])
     hist.diverged_at = np.where(np.isfinite(final), -1, last_finite + 1).astype(np.int64)
+    if team.lost:
+        hist.lost = np.concatenate([np.full(s.p.n_exp, i in team.lost)
+                                    for i, s in enumerate(shards)])
     return hist
 
 
@@ -177,29 +197,61 @@ def _log(hist: History, it: int, costs: np.ndarray,
         on_log(it, costs)
 
 
-def _segments(team: Any, shards: list[_Shard], hist: History, total: int,
+def _segments(team: Any, shards: list[Any], hist: History, total: int,
               on_log: Callable[[int, np.ndarray], None] | None,
               on_step: Callable[[int, int], None] | None) -> None:
     """Advance every shard SEGMENT iterations at a time, gathering the logged costs after each
-    segment; a Ctrl-C stops after the segment in flight (``hist.interrupted``)."""
+    segment, until done, a stop request (``hist.interrupted``) or a lost worker
+    (``hist.failure``); the costs of a lost worker's experiments are logged as NaN."""
     def gather() -> None:
-        for it in sorted(shards[0].costs):
-            _log(hist, it, np.concatenate([to_numpy(s.costs.pop(it)).astype(np.float64)
-                                           for s in shards]), on_log)
+        live = [s for i, s in enumerate(shards) if i not in team.lost]
+        for it in sorted(live[0].costs):
+            _log(hist, it, np.concatenate([
+                np.full(s.p.n_exp, np.nan) if i in team.lost
+                else to_numpy(s.costs.pop(it)).astype(np.float64)
+                for i, s in enumerate(shards)]), on_log)
 
-    try:
-        for start in range(0, total, SEGMENT):
-            stop = min(total, start + SEGMENT)
+    for start in range(0, total, SEGMENT):
+        stop = min(total, start + SEGMENT)
+        try:
             team.advance(start, stop)
-            gather()
-            hist.n_iterations = stop
-            if on_step is not None:
-                on_step(stop, total)
-    except KeyboardInterrupt:
-        hist.interrupted = True
-        team.collect()  # workers finish the segment in flight
+        except workers.WorkerLost as exc:
+            hist.failure = str(exc)
+            if len(team.lost) == len(shards):
+                return
         gather()
-        hist.n_iterations = min(s.done for s in shards)
+        hist.n_iterations = min(s.done for i, s in enumerate(shards) if i not in team.lost)
+        if on_step is not None:
+            on_step(hist.n_iterations, total)
+        if hist.failure is not None:
+            return
+        if interrupts.requested():
+            hist.interrupted = True
+            return
+
+
+@dataclass(frozen=True)
+class ShardSpec:
+    """What a worker process needs to build its shard (picklable, for the spawn start
+    method): the network, the shard's parameter buffer, the data and the training settings."""
+
+    net: nn.Network
+    n_exp: int
+    flat: np.ndarray
+    X: np.ndarray
+    Y: np.ndarray
+    train: TrainSettings
+
+
+class _Remote:
+    """The parent's view of a shard trained in a worker: its parameters (filled at the end),
+    the costs it reported and how far it got."""
+
+    def __init__(self, p: nn.ParamStore) -> None:
+        self.p = p
+        self.costs: dict[int, np.ndarray] = {}
+        self.done = 0
+        self.last_finite: np.ndarray | None = None
 
 
 class _Shard:
@@ -216,6 +268,13 @@ class _Shard:
         self.costs: dict[int, np.ndarray] = {}  # log iteration → (E_shard,) cost, on the host
         self.done = 0
         self.last_finite: np.ndarray | None = None  # set when the training finishes
+
+    @staticmethod
+    def build(spec: ShardSpec) -> _Shard:
+        """The shard of a worker process, from its spec (NumPy)."""
+        p = nn.ParamStore(np, spec.net, spec.n_exp, spec.flat.dtype)
+        p.flat[...] = spec.flat
+        return _Shard(np, spec.net, p, spec.X, spec.Y, spec.train)
 
     def run(self, start: int, stop: int) -> None:
         xp, net, p, log_every = self.xp, self.net, self.p, self.train.log_every

@@ -164,6 +164,16 @@ class TrainSection(_Section):
         return self
 
 
+class CompareSection(_Section):
+    """What ``initlab compare`` compared (it writes this section into the run folder's
+    config.yaml, so ``initlab compare <folder>/config.yaml`` runs the same comparison again)."""
+
+    inits: list[InitSpec] = Field(min_length=1)
+    seeds: list[integer(ge=0)] = Field(min_length=1)
+    success: number(ge=0.0, le=1.0) = 0.9
+    target_cost: number(ge=0.0) = 0.3
+
+
 class RunConfig(_Section):
     """An experiment file: one network, data set and training; its experiments are the
     initializers × seeds that ``run`` and ``compare`` lay on the experiment axis."""
@@ -177,10 +187,13 @@ class RunConfig(_Section):
     model: ModelSection
     init: InitSection = InitSection()
     train: TrainSection
+    compare: CompareSection | None = None
 
     @model_validator(mode="after")
     def _seed_fits_rng(self) -> RunConfig:
         _check_seeds([self.seed], self.rng, "seed")
+        if self.compare is not None:
+            _check_seeds(self.compare.seeds, self.rng, "compare.seeds")
         return self
 
 
@@ -276,16 +289,121 @@ def _one_line(err: ValidationError, source: str, schema: type[BaseModel]) -> str
 
 # ----------------------------------------------------------------------------- files and --set
 
+CONFIG_MAX_BYTES = 10 * 2**20  # an experiment file is a few KB; the pure-Python YAML loader
+#                                needs ~50x a file's size in memory and reads ~1 MB/s
+YAML_MAX_ALIASES = 1000  # *alias uses in one file
+YAML_MAX_ALIAS_NODES = 100_000  # nodes the aliases stand for in all (a "billion laughs" bomb)
+YAML_MAX_DEPTH = 64  # nesting of sequences and mappings, aliases expanded
+_PROBLEM_CHARS = 160  # of a YAML error's own wording
+_LIMIT_TEXT = f"{CONFIG_MAX_BYTES} bytes ({CONFIG_MAX_BYTES / 2**20:g} MiB, CONFIG_MAX_BYTES)"
+
+
+class _YamlLimit(yaml.MarkedYAMLError):
+    """A limit of ``_Loader`` was passed (reported like a syntax error, with its line)."""
+
+
+class _Loader(yaml.SafeLoader):
+    """``yaml.SafeLoader`` that refuses, while composing and before anything is built, a file
+    whose aliases expand past YAML_MAX_ALIASES uses or YAML_MAX_ALIAS_NODES nodes, nesting
+    deeper than YAML_MAX_DEPTH (aliases expanded: later walks see the expanded tree), and an
+    alias used inside the node it names; a scalar that cannot be converted (an integer of
+    thousands of digits, 2001-99-99) is an error with its line."""
+
+    def __init__(self, stream: str) -> None:
+        super().__init__(stream)
+        self._aliases = 0
+        self._alias_nodes = 0
+        self._open: list[list[Any]] = []  # per node being composed: [anchor, size, depth]
+        self._extent: dict[str, tuple[int, int]] = {}  # anchor -> (nodes, depth) of its node
+
+    def _refuse(self, problem: str, mark: Any) -> None:
+        raise _YamlLimit(problem=problem, problem_mark=mark)
+
+    def compose_node(self, parent: Any, index: Any) -> Any:
+        event = self.peek_event()
+        if len(self._open) >= YAML_MAX_DEPTH:
+            self._refuse(f"nesting deeper than {YAML_MAX_DEPTH} levels (the limit)",
+                         event.start_mark)
+        if isinstance(event, yaml.AliasEvent):
+            return self._compose_alias(event, parent, index)
+        entry = [event.anchor, 1, 1]
+        self._open.append(entry)
+        try:
+            node = super().compose_node(parent, index)
+        finally:
+            self._open.pop()
+        self._count(entry[1], entry[2])
+        if entry[0] is not None:
+            self._extent[entry[0]] = (entry[1], entry[2])
+        return node
+
+    def _compose_alias(self, event: Any, parent: Any, index: Any) -> Any:
+        self._aliases += 1
+        if self._aliases > YAML_MAX_ALIASES:
+            self._refuse(f"more than {YAML_MAX_ALIASES} aliases (*name), the limit",
+                         event.start_mark)
+        if any(entry[0] == event.anchor for entry in self._open):
+            self._refuse(f"alias *{event.anchor} is used inside the node it names (a cycle)",
+                         event.start_mark)
+        node = super().compose_node(parent, index)  # an undefined alias is an error here
+        size, depth = self._extent[event.anchor]
+        self._alias_nodes += size
+        if self._alias_nodes > YAML_MAX_ALIAS_NODES:
+            self._refuse(f"aliases expand to more than {YAML_MAX_ALIAS_NODES} values in all "
+                         f"(the limit)", event.start_mark)
+        if len(self._open) + depth > YAML_MAX_DEPTH:
+            self._refuse(f"alias *{event.anchor} nests values deeper than {YAML_MAX_DEPTH} "
+                         f"levels (the limit)", event.start_mark)
+        self._count(size, depth)
+        return node
+
+    def _count(self, size: int, depth: int) -> None:
+        """Add a finished child's extent to the node being composed around it."""
+        if self._open:
+            outer = self._open[-1]
+            outer[1] += size
+            outer[2] = max(outer[2], depth + 1)
+
+    def construct_object(self, node: Any, deep: bool = False) -> Any:
+        try:
+            return super().construct_object(node, deep)
+        except (ValueError, OverflowError) as exc:  # int('9' * 5000), datetime(2001, 99, 99)
+            value = shown(node.value) if isinstance(node.value, str) else "the value"
+            reason = ("more digits than an integer may have (4300)" if "digits" in str(exc)
+                      else str(exc))
+            raise yaml.constructor.ConstructorError(
+                problem=f"cannot read {value}: {reason}", problem_mark=node.start_mark) from None
+
+
+def _one_line_text(text: object, limit: int = _PROBLEM_CHARS) -> str:
+    flat = " ".join(str(text).split())
+    return flat if len(flat) <= limit else flat[:limit - 1] + "…"
+
+
 def parse_yaml(text: str, source: str) -> dict[str, Any]:
-    """YAML text → mapping; a syntax error names the line and column."""
+    """YAML text → mapping; a syntax error names the line and column, and so does a passed
+    limit (YAML_MAX_ALIASES, YAML_MAX_ALIAS_NODES, YAML_MAX_DEPTH)."""
     try:
-        data = yaml.safe_load(text)
+        loader = _Loader(text)  # checks for control characters first
+        try:
+            data = loader.get_single_data()
+        finally:
+            loader.dispose()
     except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark
+        mark = exc.problem_mark or exc.context_mark
         where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
-        raise InitlabError(f"malformed YAML in {source}{where}: {exc.problem}") from None
+        problem = exc.problem or exc.context
+        if exc.context and str(problem).startswith("but "):  # "expected …, but found …"
+            problem = f"{exc.context}, {problem}"
+        raise InitlabError(f"malformed YAML in {source}{where}: "
+                           f"{_one_line_text(problem)}") from None
+    except yaml.reader.ReaderError as exc:  # a control character; its position is in ``text``
+        line = text.count("\n", 0, exc.position) + 1
+        column = exc.position - (text.rfind("\n", 0, exc.position) + 1) + 1
+        raise InitlabError(f"malformed YAML in {source} at line {line}, column {column}: "
+                           f"control character #x{exc.character:04x} is not allowed") from None
     except yaml.YAMLError as exc:
-        raise InitlabError(f"malformed YAML in {source}: {exc}") from None
+        raise InitlabError(f"malformed YAML in {source}: {_one_line_text(exc)}") from None
     if data is None:
         data = {}
     if not isinstance(data, dict):
@@ -301,7 +419,9 @@ def apply_override(data: dict[str, Any], assignment: str) -> None:
     if not sep or not key:
         raise InitlabError(f"--set expects key.path=value, got {shown(assignment)}")
     try:
-        value = yaml.safe_load(raw) if raw.strip() else None
+        value = yaml.load(raw, Loader=_Loader) if raw.strip() else None  # noqa: S506 (safe)
+    except _YamlLimit as exc:
+        raise InitlabError(f"--set {key}: {exc.problem}") from None
     except yaml.YAMLError:
         value = raw
     *parents, leaf = key.split(".")
@@ -325,13 +445,51 @@ def validate(data: dict[str, Any], source: str, schema: type[BaseModel] = RunCon
         raise InitlabError(_one_line(err, source, schema)) from None
 
 
+def _file_name(path: Path) -> str:
+    """The path as written, or quoted and cut when it is very long or holds control
+    characters (a message stays one line)."""
+    text = str(path)
+    return text if text.isprintable() and len(text) <= 300 else shown(text)
+
+
 def read(path: str | Path) -> dict[str, Any]:
-    """The mapping in a YAML file (one-line errors for a missing or malformed file); its
-    ``name`` defaults to the file's stem."""
+    """The mapping in a YAML file (one-line errors for a missing, unreadable, too large
+    (CONFIG_MAX_BYTES), non-UTF-8 or malformed file); its ``name`` defaults to the file's
+    stem."""
     path = Path(path)
+    name = _file_name(path)
+    try:
+        size = path.stat().st_size
+    except (FileNotFoundError, NotADirectoryError):
+        raise InitlabError(f"experiment file not found: {name}") from None
+    except (OSError, ValueError) as exc:  # ELOOP, ENAMETOOLONG, EACCES on a folder, NUL byte
+        raise InitlabError(f"cannot read experiment file {name}: "
+                           f"{getattr(exc, 'strerror', None) or exc}") from None
+    if path.is_dir():
+        raise InitlabError(f"experiment file {name} is a folder, not a YAML file")
     if not path.is_file():
-        raise InitlabError(f"experiment file not found: {path}")
-    data = parse_yaml(path.read_text(encoding="utf-8"), str(path))
+        raise InitlabError(f"experiment file {name} is not a regular file (a device, pipe or "
+                           f"socket); give a YAML file")
+    if size > CONFIG_MAX_BYTES:
+        raise InitlabError(f"experiment file {name} is {size} bytes; an experiment file may "
+                           f"be at most {_LIMIT_TEXT}")
+    try:
+        with path.open("rb") as fh:
+            raw = fh.read(CONFIG_MAX_BYTES + 1)  # the file may have grown since stat()
+    except OSError as exc:
+        raise InitlabError(f"cannot read experiment file {name}: {exc.strerror or exc}") from None
+    if len(raw) > CONFIG_MAX_BYTES:
+        raise InitlabError(f"experiment file {name} is larger than {_LIMIT_TEXT}, the most "
+                           f"an experiment file may be")
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise InitlabError(f"experiment file {name} is not UTF-8 text (byte 0x{raw[exc.start]:02x} "
+                           f"at offset {exc.start}); save it as UTF-8 YAML") from None
+    if "\0" in text:
+        raise InitlabError(f"experiment file {name} is not a text file (NUL byte at offset "
+                           f"{raw.index(0)})") from None
+    data = parse_yaml(text, name)
     data.setdefault("name", path.stem)
     return data
 
@@ -365,8 +523,46 @@ def split_specs(text: str) -> list[str]:
 
 
 def dump(cfg: BaseModel) -> str:
-    """The fully resolved config as YAML (what ``config.yaml`` in a run folder holds)."""
-    return yaml.safe_dump(cfg.model_dump(mode="json"), sort_keys=False)
+    """The fully resolved config as YAML (what ``config.yaml`` in a run folder holds); a run
+    config's ``compare`` section only when it has one."""
+    data = cfg.model_dump(mode="json")
+    if data.get("compare", True) is None:
+        del data["compare"]
+    return yaml.safe_dump(data, sort_keys=False)
+
+
+SHIPPED = Path(__file__).resolve().parent.parent / "configs"  # package data: initlab/configs
+
+
+def shipped() -> dict[str, Path]:
+    """{name: path} of the experiment and probe files that ship with initlab."""
+    return {p.stem: p for p in sorted(SHIPPED.glob("*.yaml"))}
+
+
+def locate(given: str | Path) -> Path:
+    """An experiment file by path, or a shipped one by name ('he_circles' or
+    'he_circles.yaml'); one line listing the shipped names when neither exists."""
+    path = Path(given)
+    if path.exists() or len(path.parts) != 1:
+        return path
+    found = shipped().get(path.name.removesuffix(".yaml").removesuffix(".yml"))
+    if found is not None:
+        return found
+    names = ", ".join(shipped())
+    raise InitlabError(f"experiment file not found: {shown(str(given))[1:-1]} (not a path, "
+                       f"nor a shipped config: {names}{suggest(path.stem, shipped())})")
+
+
+def describe(path: Path) -> str:
+    """The first sentence of a config file's header comment (what it reproduces)."""
+    lines = []
+    for line in path.read_text(encoding="utf-8").splitlines():
+        if not line.startswith("#"):
+            break
+        lines.append(line.lstrip("# ").strip())
+    text = " ".join(lines)
+    end = text.find(". ")
+    return text if end < 0 else text[:end + 1]
 
 
 def schema(kind: type[BaseModel] = RunConfig) -> dict[str, Any]:

@@ -5,12 +5,19 @@ defaults and checkers, one-line summary). ``make`` checks the parameters, runs t
 lays the result out the Coursera way: ``X`` is (n_features, m), ``y`` is (n_outputs, m).
 Randomness only comes from explicit ``RandomState`` objects or integer seeds; numpy's global RNG
 is never touched. Nothing is downloaded: sklearn's bundled iris and digits tables are used.
+
+circles, moons and blobs are drawn here with NumPy, value for value as scikit-learn's
+make_circles, make_moons and make_blobs draw them from the same RandomState, so that making them
+(and xor, iris_tiny, neanderthal_toy) never imports scikit-learn, whose import takes most of a
+run's start-up; iris, digits, spiral's and file's splits import it when they are made.
 """
 
 from __future__ import annotations
 
 import csv
+import io
 import math
+import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,6 +26,7 @@ from typing import Annotated, Any, Literal
 import numpy as np
 from pydantic import Field, StrictBool
 
+from initlab.engine import memory
 from initlab.errors import InitlabError, suggest
 from initlab.params import NoParams, Params, Registry, integer, number
 
@@ -118,6 +126,7 @@ class FileParams(Params):
     test_fraction: Fraction = 0.0
     seed: Seed = 0
     task: Literal[("auto", *TASKS)] = "auto"
+    max_mb: number(gt=0.0) = 1024.0
 
 
 class IrisParams(Params):
@@ -179,32 +188,108 @@ def _two_draws(fn: Callable[..., tuple], n_train: int, n_test: int, seeds: tuple
     return X, y, Xt, yt
 
 
+# --- scikit-learn's sample generators, in NumPy ------------------------------------------------
+# Each follows sklearn.datasets._samples_generator (scikit-learn 1.x) draw for draw: the same
+# RandomState calls in the same order on arrays built the same way, so the values are identical.
+
+def _shuffle(X: np.ndarray, y: np.ndarray, generator: np.random.RandomState) -> tuple:
+    """sklearn.utils.shuffle(X, y, random_state=generator): one permutation of the rows."""
+    indices = np.arange(X.shape[0])
+    generator.shuffle(indices)
+    return X[indices], y[indices]
+
+
+def _two_rings(outer: tuple, inner: tuple) -> tuple[np.ndarray, np.ndarray]:
+    """Rows (x, y) of the outer points (label 0) then the inner ones (label 1)."""
+    X = np.vstack([np.append(outer[0], inner[0]), np.append(outer[1], inner[1])]).T
+    y = np.hstack([np.zeros(len(outer[0]), dtype=np.intp), np.ones(len(inner[0]), dtype=np.intp)])
+    return X, y
+
+
+def make_circles(n_samples: int = 100, *, shuffle: bool = True, noise: float | None = None,
+                 random_state: np.random.RandomState, factor: float = 0.8) -> tuple:
+    """sklearn.datasets.make_circles: a large circle holding a small one (radius ``factor``)."""
+    n_out = n_samples // 2
+    n_in = n_samples - n_out
+    linspace_out = np.linspace(0, 2 * np.pi, n_out, endpoint=False)
+    linspace_in = np.linspace(0, 2 * np.pi, n_in, endpoint=False)
+    X, y = _two_rings((np.cos(linspace_out), np.sin(linspace_out)),
+                      (np.cos(linspace_in) * factor, np.sin(linspace_in) * factor))
+    if shuffle:
+        X, y = _shuffle(X, y, random_state)
+    if noise is not None:
+        X += random_state.normal(scale=noise, size=X.shape)
+    return X, y
+
+
+def make_moons(n_samples: int = 100, *, shuffle: bool = True, noise: float | None = None,
+               random_state: np.random.RandomState) -> tuple:
+    """sklearn.datasets.make_moons: two interleaving half circles."""
+    n_out = n_samples // 2
+    n_in = n_samples - n_out
+    X, y = _two_rings((np.cos(np.linspace(0, np.pi, n_out)), np.sin(np.linspace(0, np.pi, n_out))),
+                      (1 - np.cos(np.linspace(0, np.pi, n_in)),
+                       1 - np.sin(np.linspace(0, np.pi, n_in)) - 0.5))
+    if shuffle:
+        X, y = _shuffle(X, y, random_state)
+    if noise is not None:
+        X += random_state.normal(scale=noise, size=X.shape)
+    return X, y
+
+
+def make_blobs(n_samples: int = 100, n_features: int = 2, *, centers: int | np.ndarray = 3,
+               cluster_std: float = 1.0, center_box: tuple[float, float] = (-10.0, 10.0),
+               shuffle: bool = True, random_state: np.random.RandomState) -> tuple:
+    """sklearn.datasets.make_blobs(..., return_centers=True) for an integer ``n_samples``, a
+    scalar ``cluster_std`` and ``centers`` a count (drawn uniformly in ``center_box``) or an
+    (n_centers, n_features) array (then ``n_features`` is its width): (X, y, centers)."""
+    if isinstance(centers, int | np.integer):
+        n_centers = int(centers)
+        centers = random_state.uniform(center_box[0], center_box[1], size=(n_centers, n_features))
+    else:
+        centers = np.asarray(centers, dtype=np.float64)
+        n_centers, n_features = centers.shape
+    stds = np.full(n_centers, cluster_std)
+    per_center = [n_samples // n_centers] * n_centers
+    for i in range(n_samples % n_centers):
+        per_center[i] += 1
+    ends = np.cumsum(per_center)
+    X = np.empty(shape=(sum(per_center), n_features), dtype=np.float64)
+    y = np.empty(shape=(sum(per_center),), dtype=int)
+    for i, (n, std) in enumerate(zip(per_center, stds, strict=True)):
+        start = ends[i - 1] if i > 0 else 0
+        X[start:ends[i]] = random_state.normal(loc=centers[i], scale=std, size=(n, n_features))
+        y[start:ends[i]] = i
+    if shuffle:
+        X, y = _shuffle(X, y, random_state)
+    return X, y, centers
+
+
 # --- generators --------------------------------------------------------------------------------
 
 def _circles(n_train: int, n_test: int, noise: float, factor: float, train_seed: int,
              test_seed: int) -> _Raw:
     """Two concentric rings: the Coursera "Initialization" notebook's make_circles data."""
-    parts = _two_draws(_sklearn().make_circles, n_train, n_test, (train_seed, test_seed),
-                       noise=noise, factor=factor)
+    parts = _two_draws(make_circles, n_train, n_test, (train_seed, test_seed), noise=noise,
+                       factor=factor)
     return _Raw(*parts, "binary", 2)
 
 
 def _moons(n_train: int, n_test: int, noise: float, train_seed: int, test_seed: int) -> _Raw:
     """Two interleaving half circles (sklearn make_moons)."""
-    parts = _two_draws(_sklearn().make_moons, n_train, n_test, (train_seed, test_seed), noise=noise)
+    parts = _two_draws(make_moons, n_train, n_test, (train_seed, test_seed), noise=noise)
     return _Raw(*parts, "binary", 2)
 
 
 def _blobs(n_train: int, n_test: int, centers: int, n_features: int, cluster_std: float,
            train_seed: int, test_seed: int) -> _Raw:
     """Gaussian blobs (sklearn make_blobs); the test draw reuses the train draw's centres."""
-    X, y, where = _sklearn().make_blobs(n_samples=n_train, centers=centers, n_features=n_features,
-                                 cluster_std=cluster_std, random_state=_rs(train_seed),
-                                 return_centers=True)
+    X, y, where = make_blobs(n_samples=n_train, centers=centers, n_features=n_features,
+                             cluster_std=cluster_std, random_state=_rs(train_seed))
     Xt, yt = X[:0], y[:0]
     if n_test:
-        Xt, yt = _sklearn().make_blobs(n_samples=n_test, centers=where, cluster_std=cluster_std,
-                                random_state=_rs(test_seed))
+        Xt, yt, _ = make_blobs(n_samples=n_test, centers=where, cluster_std=cluster_std,
+                               random_state=_rs(test_seed))
     return _Raw(X, y, Xt, yt, "binary" if centers == 2 else "multiclass", centers)
 
 
@@ -243,7 +328,8 @@ def _iris(test_fraction: float, seed: int, standardize: bool) -> _Raw:
 
 def _iris_tiny() -> _Raw:
     """Iris rows 1, 2 (setosa -> 0) and 149, 150 (virginica -> 1), raw; the 10-line C++ post."""
-    X = _sklearn().load_iris().data[[0, 1, 148, 149]]
+    X = np.array([[5.1, 3.5, 1.4, 0.2], [4.9, 3.0, 1.4, 0.2],  # load_iris().data[[0, 1, 148, 149]]
+                  [6.2, 3.4, 5.4, 2.3], [5.9, 3.0, 5.1, 1.8]])
     y = np.array([0, 0, 1, 1])
     return _Raw(X, y, X[:0], y[:0], "binary", 2)
 
@@ -261,14 +347,32 @@ def _digits(test_fraction: float, seed: int) -> _Raw:
     return _classes(data.data / 16.0, data.target, test_fraction, seed, 10)
 
 
-def _file(path: Path, target: str | None, test_fraction: float, seed: int, task: str) -> _Raw:
-    """A user CSV (header row, ``target`` column) or NPZ (arrays ``X`` (m, n) and ``y`` (m,))."""
+_MB = 10**6  # FileParams.max_mb is in these (megabytes)
+
+
+def _limit(max_mb: float) -> str:
+    return f"max_mb {max_mb:g} (megabytes); raise max_mb to read it"
+
+
+def _file(path: Path, target: str | None, test_fraction: float, seed: int, task: str,
+          max_mb: float) -> _Raw:
+    """A user CSV (header row, ``target`` column) or NPZ (arrays ``X`` (m, n) and ``y`` (m,)),
+    of at most ``max_mb`` MB (for an NPZ, its arrays too, uncompressed)."""
     suffix = path.suffix.lower()
     if suffix not in (".csv", ".npz"):
         raise _Bad(f"unsupported extension '{path.suffix}' for '{path}'; use .csv or .npz")
+    if path.is_dir():
+        raise _Bad(f"'{path}' is a folder, not a {suffix} file")
     if not path.is_file():
         raise _Bad(f"no such file '{path}'")
-    X, y = _read_csv(path, target) if suffix == ".csv" else _read_npz(path, target)
+    try:
+        size = path.stat().st_size
+    except OSError as exc:
+        raise _Bad(f"cannot read '{path}': {exc.strerror or exc}") from None
+    if size > max_mb * _MB:
+        raise _Bad(f"'{path}' is {size / _MB:.1f} MB ({size} bytes), more than {_limit(max_mb)}")
+    limit = int(max_mb * _MB)
+    X, y = _read_csv(path, target, limit) if suffix == ".csv" else _read_npz(path, target, limit)
     integral = bool(np.all(y == np.round(y)))
     values, labels = np.unique(y, return_inverse=True)
     if task == "auto":
@@ -285,11 +389,27 @@ def _file(path: Path, target: str | None, test_fraction: float, seed: int, task:
     return _classes(X, labels, test_fraction, seed, len(values), task)
 
 
-def _read_csv(path: Path, target: str | None) -> tuple[np.ndarray, np.ndarray]:
+def _read_csv(path: Path, target: str | None, limit: int) -> tuple[np.ndarray, np.ndarray]:
     if target is None:
         raise _Bad(f"needs 'target' (the label column of '{path}')")
-    with path.open(newline="", encoding="utf-8-sig") as fh:
-        rows = [(i, row) for i, row in enumerate(csv.reader(fh), start=1) if any(row)]
+    try:
+        with path.open("rb") as fh:
+            raw = fh.read(limit + 1)  # at most ``limit`` bytes even if the file grew meanwhile
+    except OSError as exc:
+        raise _Bad(f"cannot read '{path}': {exc.strerror or exc}") from None
+    if len(raw) > limit:
+        raise _Bad(f"'{path}' is larger than {_limit(limit / _MB)}")
+    try:
+        text = raw.decode("utf-8").removeprefix("\ufeff")
+    except UnicodeDecodeError as exc:
+        raise _Bad(f"'{path}' is not UTF-8 text (byte 0x{raw[exc.start]:02x} at offset "
+                   f"{exc.start}); save the CSV as UTF-8") from None
+    del raw
+    try:
+        rows = [(i, row) for i, row in enumerate(csv.reader(io.StringIO(text, newline="")),
+                                                 start=1) if any(row)]
+    except csv.Error as exc:  # a NUL byte, a cell over csv.field_size_limit()
+        raise _Bad(f"cannot read '{path}' as CSV: {exc}") from None
     if not rows:
         raise _Bad(f"'{path}' is empty")
     header = [h.strip() for h in rows[0][1]]
@@ -316,10 +436,23 @@ def _read_csv(path: Path, target: str | None) -> tuple[np.ndarray, np.ndarray]:
     return np.delete(data, t, axis=1), data[:, t]
 
 
-def _read_npz(path: Path, target: str | None) -> tuple[np.ndarray, np.ndarray]:
+def _npz_bytes(path: Path) -> int:
+    """The uncompressed size of the members of a zip file (what reading its arrays takes)."""
+    try:
+        with zipfile.ZipFile(path) as zf:
+            return sum(info.file_size for info in zf.infolist())
+    except (zipfile.BadZipFile, OSError, ValueError, EOFError) as exc:
+        raise _Bad(f"cannot read '{path}' as NPZ: {exc}") from None
+
+
+def _read_npz(path: Path, target: str | None, limit: int) -> tuple[np.ndarray, np.ndarray]:
     if target not in (None, "y"):
         raise _Bad(f"an NPZ file's labels are the array 'y'; target must be 'y' or left out, "
                    f"not '{target}'")
+    unpacked = _npz_bytes(path)  # a zip's members are read no further than their stated size
+    if unpacked > limit:
+        raise _Bad(f"'{path}' holds {unpacked / _MB:.1f} MB of arrays uncompressed, more than "
+                   f"{_limit(limit / _MB)}")
     try:
         with np.load(path, allow_pickle=False) as npz:
             arrays = {key: npz[key] for key in npz.files}
@@ -374,6 +507,7 @@ _ENTRIES: dict[str, _Entry] = {
 REGISTRY = Registry("dataset", {name: e.params for name, e in _ENTRIES.items()})
 DATASET_NAMES: tuple[str, ...] = REGISTRY.names
 _SPLIT_KEYS = ("n_train", "n_test")  # already in the summary's "m train / m test"
+_UNLISTED = (*_SPLIT_KEYS, "max_mb")  # not in the description: a limit, not the data
 
 
 def catalogue() -> list[dict]:
@@ -400,11 +534,30 @@ def _layout(name: str, raw: _Raw, description: str) -> Dataset:
                    labels(raw.y_test), raw.task, description)
 
 
+GENERATED_COPIES = 6  # arrays of the samples' size a generator and the layout hold at once
+
+
+def generated_bytes(name: str, params: dict) -> int:
+    """Memory a generated data set needs while it is made: samples × (features + labels) ×
+    GENERATED_COPIES × 8 bytes (0 for the fixed and file data sets)."""
+    if name in ("circles", "moons", "blobs"):
+        samples, width = params["n_train"] + params["n_test"], params.get("n_features", 2)
+        width += params.get("centers", 2)
+    elif name == "spiral":
+        samples, width = params["n_per_class"] * params["classes"], 2 + params["classes"]
+    else:
+        return 0
+    return GENERATED_COPIES * 8 * samples * (width + 1)
+
+
 def make(name: str, params: dict | None = None, base_dir: Path | None = None) -> Dataset:
     """Build data set ``name`` with ``params`` (its own keys); any problem is one InitlabError.
-    A relative ``file`` path is read from ``base_dir`` (default: the current folder)."""
+    A relative ``file`` path is read from ``base_dir`` (default: the current folder). A
+    generated set too large for the memory budget is refused before it is made."""
     found = REGISTRY.resolve({**(params or {}), "name": name})
     kwargs = dict(found.params)
+    memory.refuse_unless_fits(generated_bytes(found.name, kwargs), memory.host_budget(),
+                              f"dataset '{found.name}'", "use fewer samples")
     try:
         if found.name == "file":
             if kwargs["path"] is None:
@@ -415,7 +568,7 @@ def make(name: str, params: dict | None = None, base_dir: Path | None = None) ->
         raw = entry.fn(**kwargs)
     except _Bad as exc:
         raise InitlabError(f"dataset '{found.name}': {exc}") from None
-    listed = ", ".join(f"{k} {v}" for k, v in kwargs.items() if k not in _SPLIT_KEYS)
+    listed = ", ".join(f"{k} {v}" for k, v in kwargs.items() if k not in _UNLISTED)
     description = (f"{found.name}: {entry.summary}, {len(raw.X_train)} train / "
                    f"{len(raw.X_test)} test")
     return _layout(found.name, raw, description + (f", {listed}" if listed else ""))

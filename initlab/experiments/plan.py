@@ -8,15 +8,16 @@ seeds of the first initializer, then the next; ``Plan.groups`` gives each initia
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from initlab.engine import activations, losses
+from initlab.engine import activations, losses, memory, train
 from initlab.engine.nn import Network
-from initlab.errors import InitlabError
+from initlab.errors import InitlabError, shown
 from initlab.experiments import config, datasets
 from initlab.inits import draw
 from initlab.inits.streams import check_seed
@@ -84,12 +85,20 @@ def _check_fits(cfg: config.RunConfig, net: Network, data: datasets.Dataset) -> 
         raise InitlabError("softmax is allowed only as the output activation")
 
 
-def build(cfg: config.RunConfig, *, seeds: list[int] | None = None,
+def log_points(cfg: config.RunConfig, n_train: int) -> int:
+    """How many costs an experiment logs: every log_every iterations, and the final one."""
+    total = cfg.train.epochs * train.iterations_per_epoch(n_train, cfg.train.batch_size)
+    return -(-total // cfg.train.log_every) + 1
+
+
+def build(cfg: config.RunConfig, *, seeds: Sequence[int] | None = None,
           inits: list[Any] | None = None, base_dir: Path | None = None) -> Plan:
     """Validate the config against its data set and lay out its experiment axis.
 
-    ``seeds`` defaults to ``[cfg.seed]``; ``inits`` (specs) defaults to ``[cfg.init.weights]``.
-    Experiments are ordered init-major: all seeds of the first initializer, then the next.
+    ``seeds`` (a list or a range) defaults to ``[cfg.seed]``; ``inits`` (specs) defaults to
+    ``[cfg.init.weights]``. Experiments are ordered init-major: all seeds of the first
+    initializer, then the next. What the experiments would keep on the host until they are
+    saved is checked against the memory budget before the axis is laid out.
     """
     data = datasets.make(cfg.dataset.name, cfg.dataset.params(), base_dir=base_dir)
     acts = tuple(activations.get(a) for a in cfg.model.activations)
@@ -107,10 +116,16 @@ def build(cfg: config.RunConfig, *, seeds: list[int] | None = None,
     seed_list = seeds if seeds is not None else [cfg.seed]
     if not seed_list:
         raise InitlabError("at least one seed is needed")
-    if len(set(seed_list)) != len(seed_list):
-        raise InitlabError(f"seeds must be distinct, got {seed_list}")
-    for s in seed_list:
-        check_seed(s, cfg.rng)
+    n_seeds = seed_list.stop - seed_list.start if isinstance(seed_list, range) else len(seed_list)
+    n = len(weight_inits) * n_seeds
+    memory.refuse_unless_fits(
+        n * memory.host_bytes_per_experiment(net.depth, log_points(cfg, data.n_train)),
+        memory.host_budget(), f"keeping the results of {n:,} experiment{'s' if n != 1 else ''}",
+        "use fewer seeds or initializers, or log less often (train.log_every)")
+    if not isinstance(seed_list, range) and len(set(seed_list)) != len(seed_list):
+        raise InitlabError(f"seeds must be distinct, got {shown(list(seed_list))}")
+    check_seed(seed_list[0] if isinstance(seed_list, range) else min(seed_list), cfg.rng)
+    check_seed(seed_list[-1] if isinstance(seed_list, range) else max(seed_list), cfg.rng)
     experiments = [Experiment(label, s) for label in weight_inits for s in seed_list]
     return Plan(cfg, data, net, weight_inits, bias_init, experiments)
 
@@ -120,7 +135,7 @@ def from_file(path: str | Path, overrides: list[str] | tuple[str, ...] = (),
     """Load an experiment file with ``--set`` overrides, validate it and build its plan;
     ``n_seeds`` lays out seeds ``seed … seed + n_seeds − 1`` on the experiment axis."""
     cfg = config.load(path, overrides)
-    seeds = list(range(cfg.seed, cfg.seed + n_seeds)) if n_seeds else None
+    seeds = range(cfg.seed, cfg.seed + n_seeds) if n_seeds else None
     return build(cfg, seeds=seeds, base_dir=Path(path).parent)
 
 

@@ -6,20 +6,25 @@ memory budget, usually all of them in one chunk). Every chunk draws its starting
 computes its initial statistics once, trains, and reports through the same ``Callbacks``.
 Chunking never changes a number.
 
-Ctrl-C stops the chunk in flight after its current segment: chunks already finished are kept
-whole, the interrupted chunk is kept at the iteration it reached (``History.iterations`` says how
-far each experiment got), chunks not started are left out.
+A stop request (SIGINT or SIGTERM: ``initlab.engine.interrupts``) ends the chunk in flight after
+its current segment; its statistics and accuracies are still computed. Chunks already finished
+are kept whole, the interrupted chunk is kept at the iteration it reached (``History.iterations``
+says how far each experiment got), chunks not started are left out. A worker process that dies
+loses its shard's experiments only; the run ends after that chunk (``History.failure``).
+
+An experiment is *finite* when its parameters and final cost are; one that is not has diverged,
+and its accuracies are NaN (it is not a classifier any more: NaN outputs compare as "class 0").
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
 
-from initlab.engine import memory, nn, stats, train
+from initlab.engine import interrupts, memory, nn, stats, train
 from initlab.engine.backend import Backend, single_threaded_blas, to_numpy
 from initlab.experiments.plan import Plan, initial_values
 
@@ -68,6 +73,9 @@ class RunResult:
 
     @property
     def status(self) -> str:
+        """'failed' (a worker died), 'interrupted' (a stop request) or 'completed'."""
+        if self.history.failure:
+            return "failed"
         return "interrupted" if self.history.interrupted else "completed"
 
 
@@ -96,7 +104,11 @@ def chunks_for(plan: Plan, backend: Backend, limit: int | None = None) -> memory
     per = memory.bytes_per_experiment(plan.net.layers, data.n_train, data.n_test,
                                       train.batch_size(data.n_train, cfg.train),
                                       np.dtype(cfg.dtype).itemsize)
-    return memory.plan_chunks(plan.n_experiments, per, memory.budget_bytes(backend, limit))
+    room = memory.budget(backend, limit)
+    memory.refuse_unless_fits(per, room, "one experiment (its activations on the training and "
+                              "test sets, parameter copies)", "use fewer or narrower layers, "
+                              "fewer samples or a smaller train.batch_size, or float32")
+    return memory.plan_chunks(plan.n_experiments, per, room.bytes)
 
 
 def worker_count(plan: Plan, backend: Backend, n_experiments: int, n_workers: int) -> int:
@@ -116,13 +128,16 @@ def execute(plan: Plan, backend: Backend, callbacks: Callbacks | None = None, *,
     data = _device_data(plan, backend)
     parts: list[RunResult] = []
     kept = 0  # bytes of host weight copies held so far
-    with single_threaded_blas(backend.xp):
+    with single_threaded_blas(backend.xp), interrupts.stop_requests():
         for k, (a, b) in enumerate(bounds):
+            if parts and interrupts.requested():  # between chunks: the next is not started
+                parts[-1].history.interrupted = True
+                break
             part = _train_chunk(plan, backend, data, Chunk(k, len(bounds), a, b), callbacks,
                                 n_workers)
             parts.append(part)
             kept += 2 * sum(v.nbytes for v in part.weights_init.values())
-            if part.history.interrupted:
+            if part.history.interrupted or part.history.failure:
                 break
     if len(parts) > 1 and kept > WEIGHTS_KEEP_BYTES:  # past the limit, keep no host copies
         for part in parts:
@@ -154,22 +169,54 @@ def _train_chunk(plan: Plan, backend: Backend, data: tuple[Any, Any, Any, Any], 
     history = train.fit(xp, net, p, X, Y, cfg.train, on_log=on_log, on_step=on_step,
                         n_workers=n_workers)
     small_regression = task == "regression" and plan.dataset.n_train <= SHOW_OUTPUTS_UP_TO
-    return RunResult(
+    finite = finite_experiments(xp, p, history.log_costs[-1])
+    part = RunResult(
         plan=plan.part(chunk.start, chunk.stop), backend=backend, history=history,
         weights_init=weights_init, weights_final=p.to_host(),
         layers_init=layers_init, layers_final=stats.layer_stats(xp, net, p, X, Y),
-        train_accuracy=accuracy(xp, net, p, X, Y, task),
-        test_accuracy=accuracy(xp, net, p, Xt, Yt, task),
+        train_accuracy=_where(finite, accuracy(xp, net, p, X, Y, task)),
+        test_accuracy=_where(finite, accuracy(xp, net, p, Xt, Yt, task)),
         final_cost=history.log_costs[-1],
         train_outputs=outputs(xp, net, p, X) if small_regression else None,
         workers=worker_count(plan, backend, p.n_exp, n_workers),
         chunks=[chunk])
+    return part if history.lost is None else _without(part, ~history.lost)
+
+
+def finite_experiments(xp: Any, p: nn.ParamStore, final_cost: np.ndarray) -> np.ndarray:
+    """(E,) True where an experiment's parameters and final cost are all finite."""
+    params = to_numpy(xp.isfinite(p.flat.reshape(p.n_exp, -1)).all(axis=1))
+    return params & np.isfinite(final_cost)
+
+
+def _where(finite: np.ndarray, values: np.ndarray | None) -> np.ndarray | None:
+    """``values`` with NaN for the experiments that are not finite."""
+    return None if values is None else np.where(finite, values, np.nan)
+
+
+def _without(part: RunResult, keep: np.ndarray) -> RunResult:
+    """A chunk's result without the experiments of lost workers (``keep`` False)."""
+    rows = np.flatnonzero(keep)
+    hist = part.history
+    pick = (lambda a: None if a is None else a[rows])  # noqa: E731
+    history = replace(hist, log_costs=[c[rows] for c in hist.log_costs],
+                      diverged_at=hist.diverged_at[rows], lost=None,
+                      iterations=pick(hist.iterations),
+                      logged=None if hist.logged is None else hist.logged[:, rows])
+    kept = [e for e, k in zip(part.plan.experiments, keep, strict=True) if k]
+    return replace(
+        part, plan=replace(part.plan, experiments=kept), history=history,
+        weights_init={k: v[rows] for k, v in part.weights_init.items()},
+        weights_final={k: v[rows] for k, v in part.weights_final.items()},
+        layers_init=part.layers_init.take(rows), layers_final=part.layers_final.take(rows),
+        train_accuracy=pick(part.train_accuracy), test_accuracy=pick(part.test_accuracy),
+        final_cost=part.final_cost[rows], train_outputs=pick(part.train_outputs))
 
 
 def _concatenate(plan: Plan, parts: list[RunResult]) -> RunResult:
     """Chunk results → one result along the experiment axis."""
     first = parts[0]
-    stop = parts[-1].chunks[0].stop
+    experiments = [e for part in parts for e in part.plan.experiments]
 
     def cat(get: Callable[[RunResult], Any]) -> Any:
         return None if get(first) is None else np.concatenate([get(part) for part in parts])
@@ -180,7 +227,7 @@ def _concatenate(plan: Plan, parts: list[RunResult]) -> RunResult:
         return {k: np.concatenate([get(part)[k] for part in parts]) for k in get(first)}
 
     return RunResult(
-        plan=plan.part(0, stop), backend=first.backend,
+        plan=replace(plan, experiments=experiments), backend=first.backend,
         history=train.History.concat([part.history for part in parts]),
         weights_init=weights(lambda r: r.weights_init),
         weights_final=weights(lambda r: r.weights_final),

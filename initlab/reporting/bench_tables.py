@@ -12,15 +12,21 @@ from initlab.reporting.format import pct, table
 def bench_table(console: Console, bench: object) -> None:
     """A ``commands.bench_train.Bench``: one row per method, baseline first."""
     same = any(r.same_accuracy is not None for r in bench.rows)
+    per_iteration = any(r.us_per_iteration is not None for r in bench.rows)
+    target = any(r.target for r in bench.rows)
     t = Table(title=bench.title, title_justify="left")
-    for col in ("method", "models", "time (s)", "µs / iteration", "vs loop",
-                *(["same train acc"] if same else [])):
-        t.add_column(col, justify="left" if col == "method" else "right")
+    for col in ("method", *(["models"] if per_iteration else []), "time (s)",
+                *(["µs / iteration"] if per_iteration else []), "vs loop",
+                *(["same train acc"] if same else []), *(["target"] if target else [])):
+        t.add_column(col, justify="left" if col in ("method", "target") else "right")
     for r in bench.rows:
-        extra = ([] if not same else ["—" if r.same_accuracy is None
-                                      else f"{r.same_accuracy}/{r.models} models"])
-        t.add_row(r.method, str(r.models), f"{r.seconds:.3f}", f"{r.us_per_iteration:.1f}",
-                  f"{r.speedup:.2f}×", *extra)
+        cells = [r.method, *([str(r.models)] if per_iteration else []), f"{r.seconds:.3f}",
+                 *([f"{r.us_per_iteration:.1f}"] if per_iteration else []), f"{r.speedup:.2f}×"]
+        if same:
+            cells.append("—" if r.same_accuracy is None else f"{r.same_accuracy}/{r.models} models")
+        if target:
+            cells.append(r.target)
+        t.add_row(*cells)
     console.print(t)
 
 

@@ -1,4 +1,5 @@
-"""How numbers and tables look: compact numbers, percentages, the table style, bar lines."""
+"""How numbers and tables look: compact numbers, percentages, the table style, bar lines (tables
+that fit the console are ``reporting.fit``'s)."""
 
 from __future__ import annotations
 
@@ -36,8 +37,13 @@ def pct(x: float | None) -> str:
 
 def table(title: str) -> Table:
     """A table in initlab's style: a rule under the header, the title bold on the left."""
-    return Table(title=escape(title), box=box.SIMPLE_HEAD, padding=(0, 0, 0, 1), pad_edge=False,
-                 title_justify="left", title_style="bold")
+    return styled(title)
+
+
+def styled(title: str | None) -> Table:
+    """A table in initlab's style, with or without a title."""
+    return Table(title=None if title is None else escape(title), box=box.SIMPLE_HEAD,
+                 padding=(0, 0, 0, 1), pad_edge=False, title_justify="left", title_style="bold")
 
 
 def sparkline(counts: list[int]) -> str:

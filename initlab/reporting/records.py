@@ -34,9 +34,13 @@ def layer_records(layers: LayerStats, e: int) -> list[dict[str, Any]]:
     return out
 
 
-def metrics(result: Any) -> dict[str, Any]:
-    """The public ``metrics.json`` shape: run status and one entry per experiment."""
+def metrics(result: Any, interrupted: bool = False) -> dict[str, Any]:
+    """The public ``metrics.json`` shape: run status and one entry per experiment, with the
+    iterations it completed. ``interrupted``: a stop request came before the results were
+    saved (the status says so even when every experiment had finished)."""
     plan, hist = result.plan, result.history
+    done = hist.iterations_done(plan.n_experiments)
+    status = "interrupted" if interrupted and result.status == "completed" else result.status
     experiments = []
     for e, exp in enumerate(plan.experiments):
         div = int(hist.diverged_at[e])
@@ -48,16 +52,20 @@ def metrics(result: Any) -> dict[str, Any]:
             else _num(result.test_accuracy[e]),
             "final_cost": _num(result.final_cost[e]),
             "diverged_at": None if div < 0 else div,
+            "iterations": int(done[e]),
             "cost_curve": hist.cost_curve(e),
             "layers_init": layer_records(result.layers_init, e),
             "layers_final": layer_records(result.layers_final, e),
         })
         if result.train_outputs is not None:
             experiments[-1]["train_outputs"] = result.train_outputs[e].tolist()
-    return {"name": plan.config.name, "status": result.status,
-            "iterations": hist.n_iterations, "planned_iterations": hist.planned_iterations,
-            "device": result.backend.label,
-            "weights_saved": result.weights_init is not None, "experiments": experiments}
+    out = {"name": plan.config.name, "status": status,
+           "iterations": hist.n_iterations, "planned_iterations": hist.planned_iterations,
+           "device": result.backend.label,
+           "weights_saved": result.weights_init is not None, "experiments": experiments}
+    if hist.failure:
+        out["failure"] = hist.failure
+    return out
 
 
 def compare_extra(found: Any) -> dict[str, Any]:

@@ -11,6 +11,7 @@ from rich.table import Table
 
 from initlab.engine.memory import ChunkPlan, human_bytes
 from initlab.engine.stats import LayerStats
+from initlab.reporting.fit import Col, break_labels, fit_tables, fits, print_all, prints_whole
 from initlab.reporting.format import fmt, pct, table
 
 MAX_ROWS = 20  # experiments listed one per row before the final table summarises
@@ -35,7 +36,7 @@ def header(console: Console, plan: Any, device_label: str) -> None:
     acts = ", ".join(a.label for a in net.activations)
     t = Table.grid(padding=(0, 2))
     t.add_column(style="bold cyan", no_wrap=True)
-    t.add_column()
+    t.add_column(overflow="fold")  # wraps at spaces; a word wider than the console folds
     row = lambda key, text: t.add_row(key, escape(text))  # noqa: E731
     row("experiment", cfg.name)
     row("network", f"{arch}  ({acts}){'' if net.bias else ', no biases'}")
@@ -72,30 +73,58 @@ def sat_or_dead(row: dict[str, np.ndarray], l: int) -> str:
     return pct(row["dead_fraction"][l] if np.isnan(saturated) else saturated)
 
 
+_LAYER_COLUMNS = ("z mean", "z std", "a mean", "a std", "sat/dead", "W std", "∇W std")
+_LAYER_GROUPS = ("z", "z", "a", "a", None, None, None, None)  # z mean/std and a mean/std pair
+
+
+def layer_names(layers: LayerStats) -> list[str]:
+    """'1 relu', '2 tanh', … one per layer."""
+    return [f"{l + 1} {layers.activations[l]}" for l in range(layers.depth)]
+
+
+def layer_names_broken(layers: LayerStats) -> list[str]:
+    """The layer names with long activation labels over several lines ('2 leaky_relu(' above
+    'alpha=0.01)')."""
+    acts = break_labels(list(layers.activations))
+    return [f"{l + 1} {act}" for l, act in enumerate(acts)]
+
+
 def layer_table(console: Console, layers: LayerStats, title: str, symmetry: bool) -> None:
-    """One row per layer (averaged over experiments when there are several)."""
+    """One row per layer (averaged over experiments when there are several). A console too
+    narrow for the columns gets them in two or more tables one above the other, each with the
+    layer column."""
     mean = layers.mean()
     if layers.n_experiments > 1:
         title += f" (mean over {layers.n_experiments} experiments)"
-    t = table(title)
-    t.caption = ("sat/dead: share of tanh/sigmoid/softmax outputs within 0.01 of a bound, or of "
-                 "ReLU units zero on every sample" + ("; distinct: units with different incoming "
-                                                     "weights" if symmetry else ""))
-    t.caption_justify = "left"
-    t.add_column("layer", no_wrap=True)
-    for name in ("z mean", "z std", "a mean", "a std", "sat/dead", "W std", "∇W std"):
-        t.add_column(name, justify="right", no_wrap=True)
-    if symmetry:
-        t.add_column("distinct", justify="right", no_wrap=True)
+    caption = ("sat/dead: share of tanh/sigmoid/softmax outputs within 0.01 of a bound, or of "
+               "ReLU units zero on every sample" + ("; distinct: units with different incoming "
+                                                   "weights" if symmetry else ""))
+    names = layer_names(layers)
+    rows = []
     for l in range(layers.depth):
-        cells = [f"{l + 1} {layers.activations[l]}",
-                 *(fmt(mean[key][l]) for key in ("preactivation_mean", "preactivation_std",
-                                                  "activation_mean", "activation_std")),
+        cells = [*(fmt(mean[key][l]) for key in ("preactivation_mean", "preactivation_std",
+                                                 "activation_mean", "activation_std")),
                  sat_or_dead(mean, l), fmt(mean["weight_std"][l]), fmt(mean["grad_std"][l])]
         if symmetry:
             cells.append(f"{mean['distinct_units'][l]:.3g}/{layers.units[l]}")
-        t.add_row(*[escape(c) for c in cells])
-    console.print(t)
+        rows.append(cells)
+    headers = [*_LAYER_COLUMNS, *(["distinct"] if symmetry else [])]
+    t = table(title)
+    t.caption = caption
+    t.caption_justify = "left"
+    t.add_column("layer", no_wrap=True)
+    for name in headers:
+        t.add_column(name, justify="right", no_wrap=True)
+    for name, cells in zip(names, rows, strict=True):
+        t.add_row(*[escape(c) for c in [name, *cells]])
+    if fits(console, t):
+        console.print(t)
+        return
+    cols = [Col(name, [r[j] for r in rows], group=_LAYER_GROUPS[j])
+            for j, name in enumerate(headers)]
+    print_all(console, fit_tables(console, title, [
+        ([Col("layer", names, "left")], cols),
+        ([Col("layer", layer_names_broken(layers), "left")], cols)], caption))
 
 
 def cost_line(iteration: int, costs: np.ndarray, where: str = "") -> str:
@@ -117,25 +146,62 @@ def _acc(values: np.ndarray | None, e: int) -> str:
     return "—" if values is None else f"{values[e]:.4f}"
 
 
+def _status(diverged_at: int, lines: int = 1) -> str:
+    text = f"diverged at iteration {diverged_at}" if diverged_at >= 0 else "ok"
+    return text.replace(" iteration", "\niteration") if lines > 1 else text
+
+
+def _outputs(values: np.ndarray, per_line: int = 4) -> str:
+    shown = [f"{v:.4f}" for v in values.ravel()[:4]]
+    return "\n".join(" ".join(shown[i:i + per_line]) for i in range(0, len(shown), per_line))
+
+
 def final_table(console: Console, result: Any) -> None:
-    """Train/test accuracy, final cost and divergence, one row per experiment."""
+    """Train/test accuracy, final cost and divergence, one row per experiment. A console too
+    narrow for one line per row gets the status over two lines, long init labels broken after
+    '(' or ',', then the columns in two tables one above the other, each with init and seed."""
     plan, hist = result.plan, result.history
-    t = table(f"Result after {hist.n_iterations} iterations"
-              + (" (interrupted)" if hist.interrupted else ""))
+    title = (f"Result after {hist.n_iterations} iterations"
+             + (" (interrupted)" if hist.interrupted else ""))
+    t = table(title)
     outs = result.train_outputs
     acc_cols = ("train acc", "test acc") if outs is None else ("outputs",)
     for name in ("init", "seed", *acc_cols, "final cost", "status"):
         t.add_column(name, justify="left" if name in ("init", "status") else "right")
     E = plan.n_experiments
     shown = range(E) if E <= MAX_ROWS else list(range(MAX_ROWS - 1)) + [E - 1]
+    inits, seeds, costs, diverged = [], [], [], []
+    accs: list[list[str]] = [[] for _ in acc_cols]
+    outputs_narrow = []
     for e in shown:
         exp = plan.experiments[e]
         div = int(hist.diverged_at[e])
-        accs = ((_acc(result.train_accuracy, e), _acc(result.test_accuracy, e)) if outs is None
-                else (" ".join(f"{v:.4f}" for v in outs[e].ravel()[:4]),))
-        t.add_row(escape(exp.init), str(exp.seed), *accs, f"{result.final_cost[e]:.6g}",
-                  f"diverged at iteration {div}" if div >= 0 else "ok")
-    console.print(t)
+        row_accs = ((_acc(result.train_accuracy, e), _acc(result.test_accuracy, e))
+                    if outs is None else (_outputs(outs[e]),))
+        t.add_row(escape(exp.init), str(exp.seed), *row_accs, f"{result.final_cost[e]:.6g}",
+                  _status(div))
+        inits.append(exp.init)
+        seeds.append(str(exp.seed))
+        for column, cell in zip(accs, row_accs, strict=True):
+            column.append(cell)
+        if outs is not None:
+            outputs_narrow.append(_outputs(outs[e], per_line=2))
+        costs.append(f"{result.final_cost[e]:.6g}")
+        diverged.append(div)
+    if prints_whole(console, t):
+        console.print(t)
+    else:
+        if outs is None:
+            value_cols = [Col(name, cells, group="acc") for name, cells in zip(acc_cols, accs,
+                                                                                strict=True)]
+        else:
+            value_cols = [Col("outputs", outputs_narrow)]
+        cols = [*value_cols, Col("final cost", costs),
+                Col("status", [_status(d, lines=2) for d in diverged], "left")]
+        seed_col = Col("seed", seeds)
+        print_all(console, fit_tables(console, title, [
+            ([Col("init", inits, "left"), seed_col], cols),
+            ([Col("init", break_labels(inits), "left"), seed_col], cols)]))
     if E > MAX_ROWS:
         console.print(f"({E - MAX_ROWS} more rows in metrics.json)")
     if result.train_accuracy is not None and E > 1:
