@@ -318,6 +318,13 @@ def compare(
                                              help="Report the median iteration at which the "
                                                   "training cost first falls below this "
                                                   "(default 0.3)."),
+    metric: str = typer.Option("train_accuracy", "--metric",
+                               help="What the best is chosen on and compared with the others "
+                                    "seed by seed: train_accuracy, test_accuracy, final_cost or "
+                                    "iterations_to_target."),
+    ci: str = typer.Option("auto", "--ci",
+                           help="Accuracy intervals: t (Student), bootstrap (BCa), or auto: "
+                                "bootstrap when some seed sits at 0 or 1, else t."),
     overrides: list[str] = SET_OPTION, device: str | None = DEVICE_OPTION,
     n_workers: int | None = WORKERS_OPTION, max_memory: str | None = MAX_MEMORY_OPTION,
     out: str | None = OUT_OPTION, overwrite: bool = OVERWRITE_OPTION,
@@ -338,8 +345,9 @@ def compare(
         run_tables,  # noqa: PLC0415
     )
 
-    plan = command.setup(command.options(config, inits_, seeds, seed_list,
-                                         _with_device(overrides, device), success, target_cost))
+    opts = command.options(config, inits_, seeds, seed_list, _with_device(overrides, device),
+                           success, target_cost, metric, ci)
+    plan = command.setup(opts)
     backend = get_backend(plan.config.device)
     chunks, target = runner.chunks_for(plan, backend, _limit(max_memory)), _out(out)
     folder.check_target(target, overwrite)
@@ -355,7 +363,7 @@ def compare(
                                                       overwrite=overwrite) as dest:
         with live.training(show, live.bar_console(show, err_console), log_costs=False) as calls:
             found = command.run(plan, backend, chunking=chunks, callbacks=calls,
-                                n_workers=workers)
+                                n_workers=workers, metric=opts.metric, ci=opts.ci)
         folder.save_run(dest.path, found.run, config_mod.dump(found.run.plan.config),
                         folder.environment(backend.label, list(overrides)),
                         extra=records.compare_extra(found), interrupted=interrupts.requested)

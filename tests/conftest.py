@@ -134,6 +134,7 @@ def load_metrics(folder: Path) -> dict:
 
 RUN_FILES = {"config.yaml", "metrics.json", "history.csv", "weights_init.npz",
              "weights_final.npz", "environment.json"}
+COMPARE_FILES = RUN_FILES | {"summary.csv", "pairs.csv"}
 
 
 def capped_message(call: str) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 import json
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -30,7 +31,7 @@ def test_small_compare_prints_tables_and_writes_a_run_folder(tmp_path):
     folder = tmp_path / "OUT"
     assert {p.name for p in folder.iterdir()} == {
         "config.yaml", "metrics.json", "history.csv", "weights_init.npz", "weights_final.npz",
-        "environment.json"}
+        "environment.json", "summary.csv", "pairs.csv"}
     m = json.loads((folder / "metrics.json").read_text())
     assert len(m["experiments"]) == 9
     assert [(e["init"], e["seed"]) for e in m["experiments"][:4]] == [
@@ -44,6 +45,21 @@ def test_small_compare_prints_tables_and_writes_a_run_folder(tmp_path):
         assert s["success_rate"] == sum(a >= 0.9 for a in accs) / 3
     assert m["compare"]["log_every"] == 2 and m["compare"]["chunks"] == 1
     assert not (tmp_path / "results").exists()
+    best = m["summary"][max(range(3), key=lambda i: m["summary"][i]["train_accuracy_mean"])]
+    assert {p["vs"] for p in m["pairs"]} == {best["init"]} and len(m["pairs"]) == 2
+    for p in m["pairs"]:
+        assert set(p) >= {"init", "vs", "metric", "mean_diff", "ci95", "p_t", "p_wilcoxon",
+                          "p_adjusted", "n_pairs", "seeds_needed", "test", "beats"}
+        assert p["metric"] == "train_accuracy" and p["n_pairs"] == 3
+    assert m["verdict"][0].startswith(f"{best['init']} is best on train accuracy")
+    with (folder / "pairs.csv").open() as fh:
+        rows = list(csv.DictReader(fh))
+    assert [r["init"] for r in rows] == [p["init"] for p in m["pairs"]]
+    assert float(rows[0]["ci95_low"]) == pytest.approx(m["pairs"][0]["ci95"][0])
+    with (folder / "summary.csv").open() as fh:
+        summary = list(csv.DictReader(fh))
+    assert [r["init"] for r in summary] == ["zeros", "he", "normal(std=0.5)"]
+    assert {"success_ci95_low", "success_ci95_high", "train_accuracy_ci_method"} <= set(summary[0])
 
 
 def test_seed_list_and_default_results_folder(tmp_path):

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from initlab.commands import seedstats
-from initlab.commands.seedstats import InitSummary, best, first_below, mean_ci95, verdict
+from initlab.commands.seedstats import first_below, mean_ci95
 
 # Student t, 0.975 quantile, by degrees of freedom (tables)
 T_975 = {2: 4.302652730, 3: 3.182446305, 4: 2.776445105, 19: 2.093024054}
@@ -39,14 +39,15 @@ def test_one_value_has_no_interval_and_equal_values_a_point_interval():
     assert mean_ci95(np.array([0.5] * 6)) == (0.5, 0.5, 0.5)
 
 
-def _summary(acc, cost=None, to_target=None, diverged=None, test=None, success=0.9, init="x"):
+def _summary(acc, cost=None, to_target=None, diverged=None, test=None, success=0.9, init="x",
+             ci="t"):
     acc = np.asarray(acc, dtype=float)
     n = acc.size
     return seedstats.summarize_init(
         init, acc, np.asarray(test if test is not None else acc, dtype=float),
         np.asarray(cost if cost is not None else [0.1] * n, dtype=float),
         np.asarray(to_target if to_target is not None else [-1] * n),
-        np.asarray(diverged if diverged is not None else [-1] * n), success)
+        np.asarray(diverged if diverged is not None else [-1] * n), success, ci)
 
 
 def test_accuracy_interval_is_clipped_to_one_but_half_width_is_not():
@@ -90,38 +91,6 @@ def test_median_iterations_to_target_counts_never_as_infinite():
     assert s.reached_target == 3
 
 
-def _fixed(init, mean, lo, hi, n=20, rate=0.5, cost=0.1):
-    return InitSummary(init, n, mean, (lo, hi), (hi - lo) / 2, (lo, hi), mean, (lo, hi),
-                       (hi - lo) / 2, (lo, hi), rate, cost, None, 0, 0)
-
-
-def test_verdict_says_when_intervals_overlap_and_when_not():
-    he, rnd, zeros = (_fixed("he", 0.95, 0.92, 0.98), _fixed("random", 0.80, 0.74, 0.86),
-                      _fixed("zeros", 0.5, 0.5, 0.5))
-    line = verdict([zeros, rnd, he])
-    assert line.startswith("he has the highest mean train accuracy (0.9500")
-    assert "above random, zeros" in line and "overlap" not in line
-    close = _fixed("xavier", 0.93, 0.90, 0.96)
-    line = verdict([he, close, zeros])
-    assert "above zeros" in line and "overlaps xavier" in line and "not separated" in line
-
-
-def test_verdict_with_one_seed_or_one_init_claims_nothing():
-    one = [_fixed("he", 0.99, math.nan, math.nan, n=1), _fixed("zeros", 0.5, math.nan,
-                                                                   math.nan, n=1)]
-    assert "no confidence intervals" in verdict(one)
-    assert "only one initializer" in verdict(one[:1])
-
-
-def test_best_breaks_ties_by_success_rate_then_cost():
-    a = _fixed("a", 0.9, 0.8, 1.0, rate=0.6, cost=0.2)
-    b = _fixed("b", 0.9, 0.8, 1.0, rate=0.7, cost=0.3)
-    c = _fixed("c", 0.9, 0.8, 1.0, rate=0.7, cost=0.1)
-    assert best([a, b]) == 1
-    assert best([a, b, c]) == 2
-    assert best([_fixed("d", 0.95, 0.9, 1.0), a]) == 0
-
-
 def test_record_has_the_public_keys_with_lists_for_intervals():
     rec = _summary([0.9, 1.0, 0.8], init="he").record()
     for key in ("init", "n_seeds", "train_accuracy_mean", "train_accuracy_ci95",
@@ -143,12 +112,40 @@ def test_diverged_seeds_are_failures_and_left_out_of_means_and_intervals():
     assert s.median_final_cost == 0.3 and s.diverged == 2
 
 
-def test_when_every_seed_diverged_nothing_is_best_and_the_verdict_says_so():
-    nan = [np.nan] * 4
-    a, b = _summary(nan, cost=nan, init="he"), _summary(nan, cost=nan, init="xavier")
-    assert a.train_accuracy_mean is None and a.success_rate == 0.0 and a.finite == 0
-    assert best([a, b]) is None
-    assert "every experiment diverged" in verdict([a, b])
-    good = _summary([0.7, 0.8, 0.9, 0.8], init="small")
-    assert best([a, good]) == 1
-    assert "he diverged on every seed" in verdict([a, good])
+def test_success_rate_has_a_wilson_interval_computed_by_scipy():
+    from scipy import stats
+
+    s = _summary([0.95, 0.9, 0.8999, 0.5])  # 2 of 4
+    ci = stats.binomtest(2, 4).proportion_ci(confidence_level=0.95, method="wilson")
+    assert s.success_ci95 == pytest.approx((ci.low, ci.high), abs=1e-12)
+    ceiling = _summary([1.0] * 20)  # 20 of 20: the interval does not collapse to [1, 1]
+    assert ceiling.success_ci95[1] == 1.0 and ceiling.success_ci95[0] == pytest.approx(
+        stats.binomtest(20, 20).proportion_ci(method="wilson").low, abs=1e-12)
+    assert 0.8 < ceiling.success_ci95[0] < 0.9
+    # hand formula: (p + z²/2n ± z√(p(1−p)/n + z²/4n²)) / (1 + z²/n), p = 1, n = 20
+    z = stats.norm.ppf(0.975)
+    assert ceiling.success_ci95[0] == pytest.approx((1 + z * z / 40 - z * z / 40)
+                                                    / (1 + z * z / 20), abs=1e-12)
+
+
+def test_accuracy_at_a_bound_gets_a_bootstrap_interval_and_says_so():
+    from scipy import stats
+
+    acc = np.array([1.0, 1.0, 0.98, 1.0, 0.96, 1.0, 0.99, 1.0])
+    s = _summary(acc, ci="auto")
+    assert s.train_accuracy_ci_method == "BCa" and s.train_accuracy_halfwidth is None
+    ref = stats.bootstrap((acc,), np.mean, confidence_level=0.95, method="BCa",
+                          n_resamples=9999, rng=np.random.default_rng(0)).confidence_interval
+    assert s.train_accuracy_ci95 == pytest.approx((ref.low, min(1.0, ref.high)), abs=1e-12)
+    assert s.train_accuracy_ci95[1] <= 1.0 < acc.mean() + 2 * acc.std()
+    inside = _summary([0.9, 0.95, 0.85, 0.92], ci="auto")
+    assert inside.train_accuracy_ci_method == "t" and inside.train_accuracy_halfwidth > 0
+    forced = seedstats.summarize_init("x", np.array([0.9, 0.95, 0.85, 0.92]), None,
+                                      np.ones(4), np.full(4, -1), np.full(4, -1), 0.9,
+                                      ci="bootstrap")
+    assert forced.train_accuracy_ci_method == "BCa"
+    t_only = seedstats.summarize_init("x", acc, None, np.ones(8), np.full(8, -1),
+                                      np.full(8, -1), 0.9, ci="t")
+    assert t_only.train_accuracy_ci_method == "t"
+    equal = _summary([1.0] * 5, ci="auto")  # nothing to resample: the interval is the value
+    assert equal.train_accuracy_ci95 == (1.0, 1.0)

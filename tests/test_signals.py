@@ -15,7 +15,16 @@ from pathlib import Path
 
 import pytest
 
-from conftest import INITLAB, RUN_FILES, cli_env, hooked_cli, load_metrics, run_cli, tree
+from conftest import (
+    COMPARE_FILES,
+    INITLAB,
+    RUN_FILES,
+    cli_env,
+    hooked_cli,
+    load_metrics,
+    run_cli,
+    tree,
+)
 
 SIGNALS = [signal.SIGINT, signal.SIGTERM]
 KILL_SELF = "os.kill(os.getpid(), {})"
@@ -64,7 +73,7 @@ def test_between_chunks_the_finished_chunk_is_saved_and_no_other_starts(tmp_path
             "--max-memory", "800KiB"]  # ~343 KiB each: chunks of 2
     ran, out = _stopped(tmp_path, "initlab.experiments.runner:_train_chunk", args, signum,
                         nth=1, when="after")
-    m = _complete(out)
+    m = _complete(out, COMPARE_FILES)
     assert m["status"] == "interrupted"
     assert [(e["init"], e["seed"], e["iterations"]) for e in m["experiments"]] == [
         ("zeros", 3, 300), ("zeros", 4, 300)]
@@ -102,7 +111,7 @@ def test_a_killed_worker_is_an_error_naming_the_signal_and_the_others_are_saved(
     lines = [ln for ln in ran.stderr.splitlines() if ln.strip()]
     assert lines == [lines[0]] and lines[0].startswith("error: worker 1 was killed (SIGKILL)")
     assert "out of memory?" in lines[0]
-    m = _complete(tmp_path / "OUT")
+    m = _complete(tmp_path / "OUT", COMPARE_FILES)
     assert m["status"] == "failed" and "worker 1 was killed" in m["failure"]
     assert len(m["experiments"]) == 20  # the first shard: zeros × 13, random × 7
     assert all(e["iterations"] == 128 for e in m["experiments"])
@@ -160,7 +169,7 @@ def test_a_closed_stdout_loses_no_results(tmp_path):
     assert first.startswith("experiment")
     assert proc.returncode == 141, stderr
     assert "Traceback" not in stderr and stderr.strip() == ""
-    m = _complete(tmp_path / "OUT")
+    m = _complete(tmp_path / "OUT", COMPARE_FILES)
     assert m["status"] == "completed" and len(m["summary"]) == 2
 
 

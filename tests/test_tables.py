@@ -496,7 +496,8 @@ def he_compare():
     return compare.run(plan, CPU, **options)
 
 
-WIDE = {  # the wide layouts at 120 columns, as printed before narrow layouts existed
+WIDE = {  # the wide layouts at 120 columns, as printed before narrow layouts existed (the
+    # compare caption as the paired-statistics change made it)
     "layer_table": """\
 Per layer (mean over 2 experiments)
 
@@ -536,9 +537,9 @@ Over 20 seed(s) per initializer
  he                                0.968±0.033  0.91–0.99  0.955±0.041      95%  0.0736    14000         0
  normal(std=0.044721359549995794)  0.336±0.099  0.00–1.00  0.312±0.125       5%   1.2e4    never        20
 
-acc: mean ± 95% CI half-width (Student t) and min–max over seeds; success: share of seeds with train acc ≥
-0.9; cost: median final cost; to <0.3: median first logged iteration with cost < 0.3 (logged every 2;
-'never' if half the seeds never get there); best row in bold""",  # noqa: E501
+acc: mean ± 95% CI half-width (Student t) and min–max over the seeds that did not diverge; success: share
+of seeds with train acc ≥ 0.9 [95% Wilson interval]; cost: median final cost; to <0.3: median first logged
+iteration with cost < 0.3 (logged every 2; 'never' if half the seeds never get there); best row in bold""",  # noqa: E501
     "side_by_side": """\
 Per layer at initialization (mean over seeds)
 

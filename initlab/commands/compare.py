@@ -14,10 +14,10 @@ from pathlib import Path
 
 import numpy as np
 
-from initlab.commands import seedstats
+from initlab.commands import pairs, seedstats
 from initlab.engine import memory, train
 from initlab.engine.backend import Backend
-from initlab.errors import InitlabError
+from initlab.errors import InitlabError, suggest
 from initlab.experiments import config, runner
 from initlab.experiments.plan import Plan, build
 
@@ -41,6 +41,8 @@ class Options:
     overrides: list[str]
     success: float | None = None
     target_cost: float | None = None
+    metric: str = "train_accuracy"
+    ci: str = "auto"
 
 
 def parse_seed_list(text: str) -> list[int]:
@@ -60,8 +62,15 @@ def parse_seed_list(text: str) -> list[int]:
 
 def options(config_path: Path | None, inits: str | None, n_seeds: int | None,
             seed_list: str | None, overrides: list[str], success: float | None = None,
-            target_cost: float | None = None) -> Options:
+            target_cost: float | None = None, metric: str = "train_accuracy",
+            ci: str = "auto") -> Options:
     """Check the command line's shapes (no registries yet): one-line errors."""
+    if metric not in pairs.METRICS:
+        raise InitlabError(f"--metric: unknown metric {metric!r}; valid: "
+                           f"{', '.join(pairs.METRICS)}{suggest(metric, pairs.METRICS)}")
+    if ci not in seedstats.CI_METHODS:
+        raise InitlabError(f"--ci: unknown interval {ci!r}; valid: "
+                           f"{', '.join(seedstats.CI_METHODS)}{suggest(ci, seedstats.CI_METHODS)}")
     if n_seeds is not None and seed_list is not None:
         raise InitlabError("give --seeds N or --seed-list a,b,…, not both")
     if n_seeds is not None and n_seeds < 1:
@@ -69,7 +78,7 @@ def options(config_path: Path | None, inits: str | None, n_seeds: int | None,
     path = config.locate(config_path) if config_path is not None else DEFAULT_CONFIG
     return Options(path, config.split_specs(inits) if inits is not None else None,
                    n_seeds, parse_seed_list(seed_list) if seed_list is not None else None,
-                   list(overrides), success, target_cost)
+                   list(overrides), success, target_cost, metric, ci)
 
 
 def log_grid(cfg: config.RunConfig, n_train: int) -> int:
@@ -112,12 +121,15 @@ def _first(*values: float | None) -> float:
 @dataclass
 class CompareResult:
     """A finished (or interrupted) comparison: the run, one summary per initializer in the order
-    given, the index of the best, the verdict, and each initializer's median cost curve."""
+    given, the index of the best (by ``metric``), the best against every other initializer seed
+    by seed (``pairs``), the verdict's lines, and each initializer's median cost curve."""
 
     run: runner.RunResult
     summaries: list[seedstats.InitSummary]
     best: int | None
-    verdict: str
+    metric: str
+    pairs: list[pairs.Pair]
+    verdict: list[str]
     curves: dict[str, np.ndarray]
     success: float
     target_cost: float
@@ -125,25 +137,48 @@ class CompareResult:
 
 
 def run(plan: Plan, backend: Backend, *, chunking: memory.ChunkPlan,
-        callbacks: runner.Callbacks | None = None, n_workers: int = 1) -> CompareResult:
-    """Train every init × seed of the plan in ``chunking``'s chunks and summarize them with the
-    plan's success threshold and target cost."""
+        callbacks: runner.Callbacks | None = None, n_workers: int = 1,
+        metric: str = "train_accuracy", ci: str = "auto") -> CompareResult:
+    """Train every init × seed of the plan in ``chunking``'s chunks, summarize each initializer
+    (success threshold and target cost from the plan) and compare the best on ``metric`` with
+    the others, seed by seed (accuracy metrics fall back to final_cost for a regression task)."""
     success, target_cost = plan.config.compare.success, plan.config.compare.target_cost
     result = runner.execute(plan, backend, callbacks, n_workers=n_workers, chunks=chunking)
-    summaries = summarize(result, success, target_cost)
-    return CompareResult(result, summaries, seedstats.best(summaries),
-                         seedstats.verdict(summaries), median_curves(result), success,
+    summaries = summarize(result, success, target_cost, ci)
+    if metric.endswith("accuracy") and result.train_accuracy is None:
+        metric = "final_cost"
+    best, paired = pairs.against_best(metric_values(result, metric, target_cost), metric)
+    index = next((i for i, s in enumerate(summaries) if s.init == best), None)
+    return CompareResult(result, summaries, index, metric, paired,
+                         pairs.verdict(best, paired, metric), median_curves(result), success,
                          target_cost, chunking)
 
 
-def summarize(result: runner.RunResult, success: float,
-              target_cost: float) -> list[seedstats.InitSummary]:
+def metric_values(result: runner.RunResult, metric: str,
+                  target_cost: float) -> dict[str, dict[int, float]]:
+    """{init: {seed: value}} of ``metric`` (one of ``pairs.METRICS``): NaN for an experiment that
+    diverged (accuracies, final cost); a target never reached counts as the run's length."""
+    hist = result.history
+    if metric in ("train_accuracy", "test_accuracy"):
+        values = getattr(result, metric)
+    elif metric == "final_cost":
+        values = np.where(np.isfinite(result.final_cost), result.final_cost, np.nan)
+    else:
+        first = seedstats.first_below(hist.log_iterations, np.stack(hist.log_costs), target_cost)
+        values = np.where(first >= 0, first, hist.planned_iterations).astype(np.float64)
+    experiments = result.plan.experiments
+    return {init: {experiments[e].seed: float(values[e]) for e in range(rows.start, rows.stop)}
+            for init, rows in result.plan.groups.items()}
+
+
+def summarize(result: runner.RunResult, success: float, target_cost: float,
+              ci: str = "auto") -> list[seedstats.InitSummary]:
     """One summary per initializer, in the order given, from a finished (or interrupted) run."""
     hist = result.history
     to_target = seedstats.first_below(hist.log_iterations, np.stack(hist.log_costs), target_cost)
     return [seedstats.summarize_init(
         init, _pick(result.train_accuracy, rows), _pick(result.test_accuracy, rows),
-        result.final_cost[rows], to_target[rows], hist.diverged_at[rows], success)
+        result.final_cost[rows], to_target[rows], hist.diverged_at[rows], success, ci)
         for init, rows in result.plan.groups.items()]
 
 

@@ -3,6 +3,7 @@ summary over seeds and the verdict."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 import numpy as np
@@ -22,10 +23,33 @@ CURVE_WIDTH = 40  # characters of a cost curve's sparkline when the console has 
 MIN_CURVE_WIDTH = 12  # narrowest sparkline drawn to make room
 
 
-def _mean_ci(mean: float | None, half: float | None) -> str:
+def _mean_ci(mean: float | None, half: float | None,
+             ci: tuple[float, float] | None = None) -> str:
+    """'0.968±0.033' (Student t), '0.980 [0.953,1.000]' (an interval that is not symmetric:
+    bootstrap), '0.500' (no interval)."""
     if mean is None:
         return "—"
-    return f"{mean:.3f}" if half is None else f"{mean:.3f}±{half:.3f}"
+    if half is not None:
+        return f"{mean:.3f}±{half:.3f}"
+    return f"{mean:.3f}" if ci is None else f"{mean:.3f} [{ci[0]:.3f},{ci[1]:.3f}]"
+
+
+def _train(s: Any) -> str:
+    return _mean_ci(s.train_accuracy_mean, s.train_accuracy_halfwidth, s.train_accuracy_ci95)
+
+
+def _test(s: Any) -> str:
+    return _mean_ci(s.test_accuracy_mean, s.test_accuracy_halfwidth, s.test_accuracy_ci95)
+
+
+def _success(s: Any) -> str:
+    """'45% [31,60]': the success rate and its Wilson interval, in percent."""
+    if s.success_rate is None:
+        return "—"
+    if s.success_ci95 is None:
+        return pct(s.success_rate)
+    lo, hi = s.success_ci95
+    return f"{pct(s.success_rate)} [{100 * lo:.0f},{100 * hi:.0f}]"
 
 
 def _span(r: tuple[float, float] | None) -> str:
@@ -37,9 +61,9 @@ def _with_span(text: str, r: tuple[float, float] | None) -> str:
     return text if r is None else f"{text}\n{_span(r)}"
 
 
-def _mean_ci_lines(mean: float | None, half: float | None) -> str:
-    """Mean above '±half-width'."""
-    return _mean_ci(mean, half).replace("±", "\n±")
+def _lines(text: str) -> str:
+    """The mean above its '±half-width' or its '[low,high]'."""
+    return text.replace("±", "\n±").replace(" [", "\n[")
 
 
 def compare_table(console: Console, summaries: list[Any], best: int, success: float,
@@ -51,11 +75,17 @@ def compare_table(console: Console, summaries: list[Any], best: int, success: fl
     one above the other."""
     n = summaries[0].n_seeds
     title = f"Over {n} seed(s) per initializer"
-    caption = (f"acc: mean ± 95% CI half-width (Student t) and min–max over seeds; "
-               f"success: share of seeds with train acc ≥ {success:g}; cost: median final "
-               f"cost; to <{target:g}: median first logged iteration with cost < {target:g} "
-               f"(logged every {log_every}; 'never' if half the seeds never get there); "
-               "best row in bold")
+    methods = {"t" for s in summaries if s.train_accuracy_halfwidth is not None} | {
+        "BCa" for s in summaries if "BCa" in (s.train_accuracy_ci_method,
+                                              s.test_accuracy_ci_method)}
+    intervals = " or ".join([*(["± 95% CI half-width (Student t)"] if "t" in methods else []),
+                             *(["[95% CI] (bootstrap BCa: some seed at 0 or 1, or --ci "
+                                "bootstrap)"] if "BCa" in methods else [])]) or "(one seed)"
+    caption = (f"acc: mean {intervals} and min–max over the seeds that did not diverge; "
+               f"success: share of seeds with train acc ≥ {success:g} [95% Wilson interval]; "
+               f"cost: median final cost; to <{target:g}: median first logged iteration with "
+               f"cost < {target:g} (logged every {log_every}; 'never' if half the seeds never "
+               "get there); best row in bold")
     t = table(title)
     t.caption = caption
     t.caption_justify = "left"
@@ -67,30 +97,25 @@ def compare_table(console: Console, summaries: list[Any], best: int, success: fl
     for s, style in zip(summaries, styles, strict=True):
         to_target = ("never" if s.median_iterations_to_target is None
                      else f"{s.median_iterations_to_target:.0f}")
-        cells = ["—" if s.success_rate is None else pct(s.success_rate),
-                 fmt(s.median_final_cost, 3), to_target, str(s.diverged)]
+        cells = [_success(s), fmt(s.median_final_cost, 3), to_target, str(s.diverged)]
         rest.append(cells)
-        t.add_row(escape(s.init), _mean_ci(s.train_accuracy_mean, s.train_accuracy_halfwidth),
-                  _span(s.train_accuracy_range),
-                  _mean_ci(s.test_accuracy_mean, s.test_accuracy_halfwidth), *cells,
+        t.add_row(escape(s.init), _train(s), _span(s.train_accuracy_range), _test(s), *cells,
                   style=style)
     if fits(console, t):
         console.print(t)
         return
     tail = [Col(name, [r[j] for r in rest])
             for j, name in enumerate(("success", "cost", f"to <{target:g}", "diverged"))]
+    tail[0] = Col("success", [_lines(r[0]) for r in rest])
     train_head = "train acc\nmin–max"
     two_lines = [  # mean±half above min–max; test acc mean±half
-        Col(train_head, [_with_span(_mean_ci(s.train_accuracy_mean, s.train_accuracy_halfwidth),
-                                    s.train_accuracy_range) for s in summaries], group="acc"),
-        Col("test acc", [_mean_ci(s.test_accuracy_mean, s.test_accuracy_halfwidth)
-                         for s in summaries], group="acc"), *tail]
+        Col(train_head, [_with_span(_train(s), s.train_accuracy_range) for s in summaries],
+            group="acc"),
+        Col("test acc", [_test(s) for s in summaries], group="acc"), *tail]
     three_lines = [  # mean above ±half above min–max
-        Col(train_head, [_with_span(_mean_ci_lines(s.train_accuracy_mean,
-                                                   s.train_accuracy_halfwidth),
-                                    s.train_accuracy_range) for s in summaries], group="acc"),
-        Col("test acc", [_mean_ci_lines(s.test_accuracy_mean, s.test_accuracy_halfwidth)
-                         for s in summaries], group="acc"), *tail]
+        Col(train_head, [_with_span(_lines(_train(s)), s.train_accuracy_range)
+                         for s in summaries], group="acc"),
+        Col("test acc", [_lines(_test(s)) for s in summaries], group="acc"), *tail]
     inits = [s.init for s in summaries]
     whole, broken = [Col("init", inits, "left")], [Col("init", break_labels(inits), "left")]
     print_all(console, fit_tables(console, title, [
@@ -212,6 +237,63 @@ def curve_lines(console: Console, curves: dict[str, np.ndarray], iterations: lis
                                                                          break_labels(inits))]))
 
 
+def _p(value: float | None) -> str:
+    if value is None:
+        return "—"
+    return "<1e-4" if value < 1e-4 else f"{value:.2g}"
+
+
+def _diff(value: float, metric: str) -> str:
+    if metric.endswith("accuracy"):
+        return f"{value:+.3f}"
+    return f"{value:+.0f}" if metric == "iterations_to_target" else f"{value:+.3g}"
+
+
+def _result(pair: Any) -> str:
+    if pair.beats:
+        return "beaten"
+    if pair.mean_diff is None:
+        return "too few seeds"
+    if pair.mean_diff == 0 and pair.sd_diff == 0:
+        return "equal on every seed"
+    if pair.seeds_needed is None:
+        return "not separated"
+    if pair.seeds_needed > 1_000_000:
+        return "not separated: > 1e6 seeds"
+    return f"not separated: ~{pair.seeds_needed:,} seeds"
+
+
+def pairs_table(console: Console, found: Any) -> None:
+    """The best against every other initializer, seed by seed: the mean paired difference with
+    its 95% interval, both p-values and which is used, the Holm-adjusted p, the pairs, and the
+    outcome (beaten, or the seeds the observed difference would need)."""
+    best = found.summaries[found.best].init
+    metric = found.metric.replace("_", " ")
+    title = f"Seed by seed: {best} against the others ({metric}, {best} − other)"
+    caption = ("Δ: mean paired difference [95% CI, paired t]; p: two-sided, paired t test and "
+               "Wilcoxon signed-rank test (used: Wilcoxon when the differences tie or look "
+               "non-normal); Holm: the used p adjusted for the comparisons; pairs: seeds with "
+               "finite results on both sides (left out: diverged); seeds: how many would "
+               "separate the observed difference (paired t, 5%, 80% power)")
+    rows = found.pairs
+    delta = ["—" if p.mean_diff is None else
+             f"{_diff(p.mean_diff, found.metric)} [{_diff(p.ci95[0], found.metric)},"
+             f"{_diff(p.ci95[1], found.metric)}]" for p in rows]
+    cols = [Col("Δ", delta, group="d"), Col("p t", [_p(p.p_t) for p in rows], group="p"),
+            Col("p Wilcoxon", [_p(p.p_wilcoxon) for p in rows], group="p"),
+            Col("used", [p.test for p in rows], "left", group="p"),
+            Col("Holm", [_p(p.p_adjusted) for p in rows]),
+            Col("pairs", [f"{p.n_pairs}" + (f" ({p.excluded} out)" if p.excluded else "")
+                          for p in rows]),
+            Col("outcome", [_result(p) for p in rows], "left")]
+    inits = [p.init for p in rows]
+    whole, broken = [Col("init", inits, "left")], [Col("init", break_labels(inits), "left")]
+    narrow = [replace(c, cells=[cell.replace(" [", "\n[").replace(": ", ":\n")
+                                for cell in c.cells]) for c in cols]
+    print_all(console, fit_tables(console, title, [(whole, cols), (whole, narrow),
+                                                   (broken, narrow)], caption))
+
+
 def stopped_line(result: Any) -> str | None:
     """'interrupted at iteration k of n' (or 'stopped … : a worker died') for a run that did not
     finish, None for one that did."""
@@ -226,8 +308,9 @@ def stopped_line(result: Any) -> str | None:
 
 def render(console: Console, found: Any, summary_only: bool = False) -> None:
     """A ``commands.compare.CompareResult``: the initial layers side by side, the median cost
-    curves, the summary over seeds and the verdict (``summary_only``: the last two). A run that
-    did not finish heads every table with how far it got and has no verdict."""
+    curves, the summary over seeds, the best against the others seed by seed, and the verdict
+    (``summary_only``: the last three). A run that did not finish heads every table with how
+    far it got and has no verdict."""
     result = found.run
     stopped = stopped_line(result)
 
@@ -243,7 +326,12 @@ def render(console: Console, found: Any, summary_only: bool = False) -> None:
     head()
     compare_table(console, found.summaries, found.best, found.success, found.target_cost,
                   result.plan.config.train.log_every)
+    if found.pairs:
+        head()
+        pairs_table(console, found)
     if stopped:
         console.print("verdict: none — the comparison did not finish", markup=False)
-    else:
-        console.print(f"verdict: {found.verdict}", markup=False)
+        return
+    console.print(f"verdict: {found.verdict[0]}", markup=False)
+    for line in found.verdict[1:]:
+        console.print(f"  {line}", markup=False)

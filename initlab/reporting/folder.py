@@ -290,8 +290,12 @@ def save_run(folder: Path, result: Any, config_yaml: str, env: dict[str, Any],
              extra: dict[str, Any] | None = None,
              interrupted: Callable[[], bool] = lambda: False) -> None:
     """Write every file of a run folder (each atomically); ``extra`` keys join metrics.json,
-    written last, when ``interrupted()`` says whether a stop request came before it."""
+    written last, when ``interrupted()`` says whether a stop request came before it; its
+    ``summary`` and ``pairs`` lists are also written as summary.csv and pairs.csv."""
     with _writing(folder):
+        for key in ("summary", "pairs"):
+            if extra and key in extra:
+                write_csv(folder / f"{key}.csv", *records.rows(extra[key], key))
         atomic_write(folder / "config.yaml", config_yaml.encode())
         if result.weights_init is not None:
             write_npz(folder / "weights_init.npz", result.weights_init)

@@ -8,6 +8,7 @@ from typing import Any
 
 import numpy as np
 
+from initlab.commands.pairs import Pair
 from initlab.engine.stats import OPTIONAL_KEYS, STAT_KEYS, LayerStats
 
 HISTORY_HEADER = ["iteration", "experiment", "init", "seed", "cost"]
@@ -72,9 +73,41 @@ def compare_extra(found: Any) -> dict[str, Any]:
     """What a comparison adds to ``metrics.json``: one ``summary`` per initializer and the
     ``compare`` settings."""
     return {"summary": [s.record() for s in found.summaries],
+            "pairs": [p.record() for p in found.pairs],
+            "verdict": found.verdict,
             "compare": {"success_threshold": found.success, "target_cost": found.target_cost,
+                        "metric": found.metric,
                         "log_every": found.run.plan.config.train.log_every,
                         "chunk_size": found.chunking.size, "chunks": found.chunking.count}}
+
+
+def _empty_header(kind: str) -> list[str]:
+    """The CSV header of a list with no records (a comparison of one initializer: no pairs)."""
+    if kind != "pairs":
+        return []
+    names = [f.name for f in dataclasses.fields(Pair)]
+    return [part for n in names for part in ((f"{n}_low", f"{n}_high") if n == "ci95" else (n,))]
+
+
+def rows(records: list[dict[str, Any]], kind: str = "") -> tuple[list[str], list[list[Any]]]:
+    """Records (one dict each, the same keys) as a CSV header and rows; [a, b] pairs split into
+    key_low and key_high columns, None as an empty cell. No records: ``kind``'s header."""
+    if not records:
+        return _empty_header(kind), []
+    header: list[str] = []
+    for key, value in records[0].items():
+        header += [f"{key}_low", f"{key}_high"] if isinstance(value, list | tuple) or (
+            value is None and any(isinstance(r[key], list | tuple) for r in records)) else [key]
+    out = []
+    for r in records:
+        row: list[Any] = []
+        for key, value in r.items():
+            if f"{key}_low" in header:
+                row += list(value) if value is not None else ["", ""]
+            else:
+                row.append("" if value is None else value)
+        out.append(row)
+    return header, out
 
 
 def history_rows(result: Any) -> list[list[Any]]:
