@@ -72,6 +72,10 @@ QUIET_OPTION = typer.Option(False, "--quiet", "-q", help="Print only the final t
 JSON_OPTION = typer.Option(False, "--json",
                            help="Print the result on stdout as one JSON document (what the "
                                 "saved metrics.json or probe.json holds) instead of tables.")
+PLOT_OPTION = typer.Option(False, "--plot",
+                           help="Also draw the pictures (PNG and SVG) and write report.html into "
+                                "the results folder; needs matplotlib: pip install "
+                                "'initlab\\[plot]'. `initlab report FOLDER` does it later.")
 DRY_RUN_OPTION = typer.Option(False, "--dry-run",
                               help="Validate, check the memory and show what would run; compute "
                                    "and write nothing.")
@@ -157,7 +161,7 @@ def run(
     device: str | None = DEVICE_OPTION, n_workers: int | None = WORKERS_OPTION,
     max_memory: str | None = MAX_MEMORY_OPTION, out: str | None = OUT_OPTION,
     overwrite: bool = OVERWRITE_OPTION, quiet: bool = QUIET_OPTION,
-    as_json: bool = JSON_OPTION, dry_run: bool = DRY_RUN_OPTION,
+    as_json: bool = JSON_OPTION, dry_run: bool = DRY_RUN_OPTION, plot: bool = PLOT_OPTION,
 ) -> None:
     """The `run` command (help text: RUN_HELP)."""
     from initlab.commands import run as command  # noqa: PLC0415
@@ -198,6 +202,8 @@ def run(
     run_tables.layer_table(show, result.layers_final, "Per layer after training", symmetry=True)
     if not as_json:
         run_tables.final_table(console, result)
+    if plot:
+        _plot(path, as_json)
     _finish(path, result.history.failure, stopped, as_json)
 
 
@@ -231,13 +237,14 @@ def probe(
     input_: str | None = typer.Option(None, "--input", show_default=False,
                                       help="gaussian (default) or a data set name; a data set "
                                            "also gives a real loss gradient."),
-    histograms: bool = typer.Option(False, "--histograms", help="Show per-layer histograms."),
+    histograms: bool = typer.Option(False, "--histograms",
+                                    help="Show per-layer histograms (--plot draws them too)."),
     jacobian: bool = typer.Option(False, "--jacobian",
                                   help="Singular values of the input–output Jacobian."),
     device: str | None = DEVICE_OPTION, overrides: list[str] = SET_OPTION,
     max_memory: str | None = MAX_MEMORY_OPTION, out: str | None = OUT_OPTION,
     overwrite: bool = OVERWRITE_OPTION, quiet: bool = QUIET_OPTION,
-    as_json: bool = JSON_OPTION, dry_run: bool = DRY_RUN_OPTION,
+    as_json: bool = JSON_OPTION, dry_run: bool = DRY_RUN_OPTION, plot: bool = PLOT_OPTION,
 ) -> None:
     """The `probe` command (help text: PROBE_HELP)."""
     from initlab.commands import probe as command  # noqa: PLC0415
@@ -250,7 +257,7 @@ def probe(
              "input": input_,
              "inits": config_mod.split_specs(inits_) if inits_ is not None else None,
              "seeds": list(range(seeds)) if seeds is not None else None,
-             "histograms": histograms or None, "jacobian": jacobian or None}
+             "histograms": histograms or plot or None, "jacobian": jacobian or None}
     data.update({k: v for k, v in given.items() if v is not None})
     for assignment in _with_device(overrides, device):
         config_mod.apply_override(data, assignment)
@@ -277,6 +284,8 @@ def probe(
         probe_tables.probe_table(show, result, cfg.histograms)
         if quiet and not as_json:
             probe_tables.probe_summary(console, result)
+    if plot:
+        _plot(path, as_json)
     _finish(path, None, interrupts.requested(), as_json)
 
 
@@ -330,7 +339,7 @@ def compare(
     out: str | None = OUT_OPTION, overwrite: bool = OVERWRITE_OPTION,
     quiet: bool = typer.Option(False, "--quiet", "-q",
                                help="Print only the summary table and the verdict."),
-    as_json: bool = JSON_OPTION, dry_run: bool = DRY_RUN_OPTION,
+    as_json: bool = JSON_OPTION, dry_run: bool = DRY_RUN_OPTION, plot: bool = PLOT_OPTION,
 ) -> None:
     """The `compare` command (help text: COMPARE_HELP)."""
     from initlab.commands import compare as command  # noqa: PLC0415
@@ -375,7 +384,101 @@ def compare(
         compare_tables.render(console if quiet else show, found, summary_only=quiet)
         if found.run.weights_init is None:
             show.print("weights not saved: above the 1 GiB kept for chunked runs", markup=False)
+    if plot:
+        _plot(path, as_json)
     _finish(path, found.run.history.failure, stopped, as_json)
+
+
+REPORT_HELP = (
+    "Print again the tables of a saved results folder (of run, compare or probe), from its "
+    "files alone: nothing is trained or probed again. With matplotlib installed "
+    "(pip install 'initlab\\[plot]') it also draws the folder's pictures (PNG and SVG) and "
+    "writes report.html, one self-contained page with the experiment, the tables, the verdict "
+    "and the pictures, which --open shows in the browser.\n\n"
+    "Example: initlab report results/20261202-101500-123-he_circles --open")
+
+
+@app.command(help=REPORT_HELP, short_help="Tables, pictures and report.html of a saved folder.")
+def report(
+    folder: Path = typer.Argument(..., show_default=False,
+                                  help="A results folder written by run, compare or probe."),
+    open_page: bool = typer.Option(False, "--open", help="Open report.html in the browser."),
+    quiet: bool = typer.Option(False, "--quiet", "-q",
+                               help="Print only the paths of what was written."),
+) -> None:
+    """The `report` command (help text: REPORT_HELP)."""
+    from initlab.commands import report as command  # noqa: PLC0415
+    from initlab.reporting import replay  # noqa: PLC0415
+
+    saved = command.load(folder)
+    replay.tables(_show(quiet, False), saved)
+    page = _draw(saved, console)
+    if open_page:
+        import webbrowser  # noqa: PLC0415
+
+        if not webbrowser.open(page.resolve().as_uri()):
+            err_console.print(f"no browser found; open {page} yourself", markup=False)
+
+
+def _draw(saved: object, out: Console) -> Path:
+    """Draw the pictures of a saved folder and write its report.html, printing their paths on
+    ``out``; without matplotlib, one line saying how to install it and a page without
+    pictures."""
+    from initlab.reporting import html, plots  # noqa: PLC0415
+
+    why = plots.missing()
+    if why is not None:
+        err_console.print(f"no pictures: {why}", markup=False, highlight=False, soft_wrap=True)
+    with interrupts.stop_requests():
+        pictures = [] if why is not None else plots.draw(saved)
+        page = html.write(saved, pictures)
+    for path in [*pictures, page]:
+        out.print(f"wrote {path}", markup=False, highlight=False, soft_wrap=True)
+    return page
+
+
+def _plot(path: Path, as_json: bool) -> None:
+    """--plot: the pictures and report.html of the folder just saved (not after a stop)."""
+    from initlab.commands import report as saved_folder  # noqa: PLC0415
+
+    if not interrupts.requested():
+        _draw(saved_folder.load(path), err_console if as_json else console)
+
+
+EXPORT_HELP = (
+    "Write one experiment's starting weights (or, with --final, its trained ones) from a saved "
+    "run or compare folder in another framework's naming and layout, and print a snippet that "
+    "loads them there. Formats: safetensors and torch (the state_dict of nn.Sequential: "
+    "0.weight (n_out, n_in), 0.bias, 2.weight, …; safetensors needs no PyTorch to write, torch "
+    "does), keras (Dense kernel = Wᵀ and bias, in model.get_weights() order, as .npz), flax "
+    "(params tree Dense_0/kernel = Wᵀ, as .npz) and npz (initlab's W1, b1, …).\n\n"
+    "The file goes to FOLDER/export/<init>-seed<s>-<init|final>.<ext> unless --out; an "
+    "existing file is never replaced. Example: initlab export results/<id> --init he --seed 3 "
+    "--format safetensors")
+
+
+@app.command(help=EXPORT_HELP, short_help="One experiment's weights for PyTorch, Keras, Flax.")
+def export(
+    folder: Path = typer.Argument(..., show_default=False,
+                                  help="A results folder written by run or compare."),
+    init: str = typer.Option(..., "--init", show_default=False,
+                             help="The experiment's initializer, as the folder names it (he, "
+                                  "'normal(std=0.5)')."),
+    seed: int = typer.Option(..., "--seed", show_default=False, help="The experiment's seed."),
+    fmt: str = typer.Option("safetensors", "--format",
+                            help="safetensors | torch | keras | flax | npz."),
+    final: bool = typer.Option(False, "--final", help="The weights after training instead of "
+                                                      "the starting ones."),
+    out: Path | None = typer.Option(None, "--out", show_default=False,
+                                    help="Write this file instead."),
+) -> None:
+    """The `export` command (help text: EXPORT_HELP)."""
+    from initlab.commands import export as command  # noqa: PLC0415
+
+    with interrupts.stop_requests():
+        path, snippet = command.export(folder, init, seed, fmt, final=final, out=out)
+    console.print(f"wrote {path}", markup=False, highlight=False, soft_wrap=True)
+    console.print(snippet, markup=False, highlight=False, soft_wrap=True)
 
 
 @app.command()
@@ -436,10 +539,11 @@ def bench_train(
                                               "one per core)."),
 ) -> None:
     """Time initlab against the notebook-style NumPy loop on he_circles: whole processes
-    (`initlab --help`, `initlab run he_circles` and the notebook loop as its own script, best of
-    --repeat, interleaved), one model (E = 1) and 20 seeds in one process, then `compare --inits
-    zeros,random,he --seeds 20` (60 models) against the loop training the same 60 models one at
-    a time. Ratios > 1: initlab is faster."""
+    (`initlab --help`, `initlab run he_circles`, the same with --plot when matplotlib is
+    installed, and the notebook loop as its own script, best of --repeat, interleaved), one
+    model (E = 1) and 20 seeds in one process, then `compare --inits zeros,random,he --seeds 20`
+    (60 models) against the loop training the same 60 models one at a time. Ratios > 1: initlab
+    is faster."""
     from initlab.commands import bench_train as command  # noqa: PLC0415
     from initlab.reporting import live  # noqa: PLC0415
     from initlab.reporting.bench_tables import bench_table  # noqa: PLC0415

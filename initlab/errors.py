@@ -27,6 +27,13 @@ class RunFailed(Exception):
     """
 
 
+def reason(exc: BaseException) -> str:
+    """Why an operation failed, in one line: an OSError's strerror, else the first line of the
+    message, else the exception's type."""
+    text = getattr(exc, "strerror", None) or str(exc) or type(exc).__name__
+    return text.splitlines()[0] if text.splitlines() else text
+
+
 def suggest(word: object, choices: Iterable[str]) -> str:
     """`` (did you mean 'x'?)`` for the closest of ``choices`` to ``word``, or ''."""
     close = difflib.get_close_matches(str(word), list(choices), n=1, cutoff=0.6)

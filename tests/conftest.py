@@ -133,7 +133,7 @@ def load_metrics(folder: Path) -> dict:
 
 
 RUN_FILES = {"config.yaml", "metrics.json", "history.csv", "weights_init.npz",
-             "weights_final.npz", "environment.json"}
+             "weights_final.npz", "environment.json", "experiments.csv", "layers.csv"}
 COMPARE_FILES = RUN_FILES | {"summary.csv", "pairs.csv"}
 
 

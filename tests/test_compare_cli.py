@@ -31,7 +31,7 @@ def test_small_compare_prints_tables_and_writes_a_run_folder(tmp_path):
     folder = tmp_path / "OUT"
     assert {p.name for p in folder.iterdir()} == {
         "config.yaml", "metrics.json", "history.csv", "weights_init.npz", "weights_final.npz",
-        "environment.json", "summary.csv", "pairs.csv"}
+        "environment.json", "summary.csv", "pairs.csv", "experiments.csv", "layers.csv"}
     m = json.loads((folder / "metrics.json").read_text())
     assert len(m["experiments"]) == 9
     assert [(e["init"], e["seed"]) for e in m["experiments"][:4]] == [

@@ -37,7 +37,7 @@ def test_probe_config_reproduces_cs231n_and_writes_probe_json(tmp_path):
     assert [s["init"] for s in record["summary"]] == ["small", "big", "lecun_normal"]
     assert all(s["jacobian"] is not None for s in record["summary"])
     assert {p.name for p in (tmp_path / "OUT").iterdir()} == {
-        "probe.json", "config.yaml", "environment.json"}
+        "probe.json", "config.yaml", "environment.json", "probe_layers.csv"}
 
 
 def test_probe_options_override_and_default_folder(tmp_path):

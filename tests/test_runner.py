@@ -98,6 +98,11 @@ def test_a_diverging_experiment_is_flagged_and_the_others_train():
     div = res.history.diverged_at
     assert list(div[:2]) == [-1, -1] and (div[2:] >= 0).all()
     assert np.isfinite(res.final_cost[:2]).all()
+    # the healthy experiments keep their accuracy beside the diverged ones, as when run alone
+    alone = runner.execute(plans.build(cfg, inits=["he"], seeds=[3, 4]), CPU)
+    assert np.array_equal(res.train_accuracy[:2], alone.train_accuracy)
+    assert np.array_equal(res.test_accuracy[:2], alone.test_accuracy)
+    assert np.isnan(res.train_accuracy[2:]).all()
     for e in (2, 3):
         curve = res.history.cost_curve(e)
         assert all(np.isfinite(c) for it, c in curve if it < div[e])

@@ -185,8 +185,10 @@ def _train_chunk(plan: Plan, backend: Backend, data: tuple[Any, Any, Any, Any], 
 
 def finite_experiments(xp: Any, p: nn.ParamStore, final_cost: np.ndarray) -> np.ndarray:
     """(E,) True where an experiment's parameters and final cost are all finite."""
-    params = to_numpy(xp.isfinite(p.flat.reshape(p.n_exp, -1)).all(axis=1))
-    return params & np.isfinite(final_cost)
+    finite = np.isfinite(final_cost)
+    for block in p.Wb:  # the flat buffer is layer-major: experiment e is row e of each block
+        finite &= to_numpy(xp.isfinite(block.reshape(p.n_exp, -1)).all(axis=1))
+    return finite
 
 
 def _where(finite: np.ndarray, values: np.ndarray | None) -> np.ndarray | None:

@@ -1,10 +1,11 @@
 """The run folder: resolved config, metrics, history, weights, environment — written atomically.
 
 Layout of ``results/<YYYYmmdd-HHMMSS-mmm>-<name>/`` (or ``--out DIR``):
-``config.yaml``, ``metrics.json``, ``history.csv``, ``weights_init.npz``, ``weights_final.npz``,
-``environment.json`` (``probe.json`` instead of metrics, history and weights for a probe). Every
-file is written to a temporary name in the same folder and renamed, so a reader never sees half
-a file. What the files hold is ``records``.
+``config.yaml``, ``metrics.json``, ``history.csv``, ``experiments.csv``, ``layers.csv``,
+``weights_init.npz``, ``weights_final.npz``, ``environment.json`` (and ``summary.csv``,
+``pairs.csv`` for a compare; ``probe.json`` and ``probe_layers.csv`` instead of metrics, the
+CSVs and weights for a probe). Every file is written to a temporary name in the same folder and
+renamed, so a reader never sees half a file. What the files hold is ``records``.
 """
 
 from __future__ import annotations
@@ -234,16 +235,26 @@ def write_json(path: Path, obj: Any) -> None:
 
 
 def write_npz(path: Path, arrays: dict[str, np.ndarray]) -> None:
+    """Arrays as a compressed ``.npz``, in the given key order, atomically."""
     buf = io.BytesIO()
     np.savez_compressed(buf, **arrays)
     atomic_write(path, buf.getvalue())
 
 
+def labelled(weights: dict[str, np.ndarray], experiments: list[Any]) -> dict[str, np.ndarray]:
+    """The weights ``W1, b1, …`` (experiment axis first) followed by ``init`` (E,) unicode and
+    ``seed`` (E,) int64 labels of the axis, so a slice is found by its labels and the file
+    loads with ``allow_pickle=False``."""
+    return {**weights, "init": np.array([exp.init for exp in experiments], dtype=np.str_),
+            "seed": np.array([exp.seed for exp in experiments], dtype=np.int64)}
+
+
 def write_csv(path: Path, header: list[str], rows: list[list[Any]]) -> None:
+    """A CSV file (header, then rows), atomically; None and non-finite numbers as empty cells."""
     buf = io.StringIO()
     writer = csv.writer(buf, lineterminator="\n")
     writer.writerow(header)
-    writer.writerows(rows)
+    writer.writerows([records.cell(v) for v in row] for row in rows)
     atomic_write(path, buf.getvalue().encode())
 
 
@@ -290,25 +301,38 @@ def save_run(folder: Path, result: Any, config_yaml: str, env: dict[str, Any],
              extra: dict[str, Any] | None = None,
              interrupted: Callable[[], bool] = lambda: False) -> None:
     """Write every file of a run folder (each atomically); ``extra`` keys join metrics.json,
-    written last, when ``interrupted()`` says whether a stop request came before it; its
-    ``summary`` and ``pairs`` lists are also written as summary.csv and pairs.csv."""
+    whose status — and experiments.csv's, written just before it — comes from ``interrupted()``
+    (whether a stop request came before them); its ``summary`` and ``pairs`` lists are also
+    written as summary.csv and pairs.csv. layers.csv, which holds no status, comes last."""
     with _writing(folder):
         for key in ("summary", "pairs"):
             if extra and key in extra:
                 write_csv(folder / f"{key}.csv", *records.rows(extra[key], key))
         atomic_write(folder / "config.yaml", config_yaml.encode())
         if result.weights_init is not None:
-            write_npz(folder / "weights_init.npz", result.weights_init)
-            write_npz(folder / "weights_final.npz", result.weights_final)
+            experiments = result.plan.experiments
+            write_npz(folder / "weights_init.npz", labelled(result.weights_init, experiments))
+            write_npz(folder / "weights_final.npz", labelled(result.weights_final, experiments))
         write_csv(folder / "history.csv", records.HISTORY_HEADER, records.history_rows(result))
         write_json(folder / "environment.json", env)
-        write_json(folder / "metrics.json",
-                   records.metrics(result, interrupted()) | (extra or {}))
+        stopped = interrupted()
+        record = records.metrics(result, stopped)
+        write_csv(folder / "experiments.csv", records.EXPERIMENTS_HEADER,
+                  records.experiment_rows(record))
+        if not stopped and interrupted():  # the request came while experiments.csv was written
+            record = records.metrics(result, True)
+            write_csv(folder / "experiments.csv", records.EXPERIMENTS_HEADER,
+                      records.experiment_rows(record))
+        write_json(folder / "metrics.json", record | (extra or {}))
+        write_csv(folder / "layers.csv", records.LAYERS_HEADER, records.layer_rows(record))
 
 
 def save_probe(folder: Path, found: list[Any], config_yaml: str, env: dict[str, Any]) -> None:
-    """Write ``config.yaml``, ``probe.json`` and ``environment.json`` (each atomically)."""
+    """Write ``config.yaml``, ``environment.json``, ``probe_layers.csv`` and ``probe.json`` (each
+    atomically)."""
     with _writing(folder):
         atomic_write(folder / "config.yaml", config_yaml.encode())
         write_json(folder / "environment.json", env)
-        write_json(folder / "probe.json", records.probe_record(found))
+        record = records.probe_record(found)
+        write_csv(folder / "probe_layers.csv", *records.probe_layer_rows(record))
+        write_json(folder / "probe.json", record)

@@ -1,17 +1,32 @@
-"""What the run folder's files hold: ``metrics.json``, ``history.csv`` rows and ``probe.json``,
-built from results (arrays become JSON values here, at the edge)."""
+"""What the run folder's files hold: ``metrics.json``, ``probe.json`` and the tidy CSV files beside
+them (``history.csv``, ``experiments.csv``, ``layers.csv``, ``probe_layers.csv``, and a compare's
+``summary.csv`` and ``pairs.csv``), built from results (arrays become JSON values here, at the
+edge).
+
+Every CSV cell is a number, a word or empty: None and non-finite numbers (NaN, ±inf) are empty
+cells, never the text ``nan``/``inf`` (which polars would read as a string column), so
+``pandas.read_csv(path)`` and ``polars.read_csv(path)`` give numeric columns with no options.
+One case no CSV can type: a column empty in all of the first 100 rows polars infers from (say
+``diverged_at`` when nothing diverged) is float NaN in pandas but String (all null) in polars."""
 
 from __future__ import annotations
 
 import dataclasses
+import math
 from typing import Any
 
 import numpy as np
 
 from initlab.commands.pairs import Pair
+from initlab.commands.seedstats import InitSummary
 from initlab.engine.stats import OPTIONAL_KEYS, STAT_KEYS, LayerStats
 
 HISTORY_HEADER = ["iteration", "experiment", "init", "seed", "cost"]
+EXPERIMENTS_HEADER = ["experiment", "init", "seed", "train_accuracy", "test_accuracy",
+                      "final_cost", "diverged_at", "iterations", "status"]
+LAYERS_HEADER = ["experiment", "init", "seed", "phase", "layer", "activation", "units",
+                 "statistic", "value"]
+PHASES = ("init", "final")  # layers.csv's phase: metrics.json's layers_init, layers_final
 
 
 def _num(x: Any) -> float | None:
@@ -81,42 +96,90 @@ def compare_extra(found: Any) -> dict[str, Any]:
                         "chunk_size": found.chunking.size, "chunks": found.chunking.count}}
 
 
+# the (low, high) fields of summaries and pairs: always two columns, key_low and key_high, so
+# the header of summary.csv and pairs.csv never depends on which intervals exist in this run
+INTERVAL_KEYS = frozenset(f.name for kind in (InitSummary, Pair) for f in dataclasses.fields(kind)
+                          if str(f.type).startswith("tuple"))
+
+
 def _empty_header(kind: str) -> list[str]:
     """The CSV header of a list with no records (a comparison of one initializer: no pairs)."""
     if kind != "pairs":
         return []
     names = [f.name for f in dataclasses.fields(Pair)]
-    return [part for n in names for part in ((f"{n}_low", f"{n}_high") if n == "ci95" else (n,))]
+    return [part for n in names
+            for part in ((f"{n}_low", f"{n}_high") if n in INTERVAL_KEYS else (n,))]
 
 
 def rows(records: list[dict[str, Any]], kind: str = "") -> tuple[list[str], list[list[Any]]]:
-    """Records (one dict each, the same keys) as a CSV header and rows; [a, b] pairs split into
-    key_low and key_high columns, None as an empty cell. No records: ``kind``'s header."""
+    """Records (one dict each, the same keys) as a CSV header and rows; [a, b] pairs (and the
+    INTERVAL_KEYS, even where every record has None) split into key_low and key_high columns,
+    None and non-finite numbers as empty cells. No records: ``kind``'s header."""
     if not records:
         return _empty_header(kind), []
+    split = {key for key in records[0] if key in INTERVAL_KEYS
+             or any(isinstance(r[key], list | tuple) for r in records)}
     header: list[str] = []
-    for key, value in records[0].items():
-        header += [f"{key}_low", f"{key}_high"] if isinstance(value, list | tuple) or (
-            value is None and any(isinstance(r[key], list | tuple) for r in records)) else [key]
+    for key in records[0]:
+        header += [f"{key}_low", f"{key}_high"] if key in split else [key]
     out = []
     for r in records:
         row: list[Any] = []
         for key, value in r.items():
-            if f"{key}_low" in header:
-                row += list(value) if value is not None else ["", ""]
+            if key in split:
+                row += [cell(v) for v in value] if value is not None else ["", ""]
             else:
-                row.append("" if value is None else value)
+                row.append(cell(value))
         out.append(row)
     return header, out
+
+
+def cell(value: Any) -> Any:
+    """A CSV cell: None and non-finite numbers empty, NumPy scalars as Python numbers."""
+    if value is None:
+        return ""
+    if isinstance(value, np.generic):
+        value = value.item()
+    if isinstance(value, float) and not math.isfinite(value):
+        return ""
+    return value
 
 
 def history_rows(result: Any) -> list[list[Any]]:
     """``history.csv`` in long format: [iteration, experiment, init, seed, cost] per logged
     cost, iteration by iteration."""
     hist, experiments = result.history, result.plan.experiments
-    return [[it, e, exp.init, exp.seed, float(costs[e])]
+    return [[it, e, exp.init, exp.seed, cell(float(costs[e]))]
             for t, (it, costs) in enumerate(zip(hist.log_iterations, hist.log_costs, strict=True))
             for e, exp in enumerate(experiments) if hist.logged is None or hist.logged[t, e]]
+
+
+def experiment_rows(record: dict[str, Any]) -> list[list[Any]]:
+    """``experiments.csv`` (EXPERIMENTS_HEADER): one row per experiment of a ``metrics`` record,
+    its index on the axis first and the run's ``status`` last."""
+    return [[e, exp["init"], exp["seed"]] + [cell(exp[key]) for key in EXPERIMENTS_HEADER[3:-1]]
+            + [record["status"]] for e, exp in enumerate(record["experiments"])]
+
+
+def layer_rows(record: dict[str, Any]) -> list[list[Any]]:
+    """``layers.csv`` (LAYERS_HEADER), long format: one row per experiment, phase (init, final),
+    layer and statistic of a ``metrics`` record, in that order (STAT_KEYS within a layer)."""
+    out = []
+    for e, exp in enumerate(record["experiments"]):
+        for phase in PHASES:
+            for rec in exp[f"layers_{phase}"]:
+                head = [e, exp["init"], exp["seed"], phase, rec["layer"], rec["activation"],
+                        rec["units"]]
+                out += [[*head, key, cell(rec[key])] for key in STAT_KEYS]
+    return out
+
+
+def probe_layer_rows(record: dict[str, Any]) -> tuple[list[str], list[list[Any]]]:
+    """``probe_layers.csv``: one row per init and layer of a ``probe_record``, its ``layers``
+    columns in order, histograms left out."""
+    layers = record["layers"]
+    header = [key for key in (layers[0] if layers else {}) if key != "histogram"]
+    return header, [[cell(row.get(key)) for key in header] for row in record["layers"]]
 
 
 def probe_record(found: list[Any]) -> dict[str, Any]:
