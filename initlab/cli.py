@@ -18,7 +18,7 @@ from rich.console import Console
 
 import initlab
 from initlab.engine import interrupts
-from initlab.errors import InitlabError, RunFailed
+from initlab.errors import InitlabError, RunFailed, shown
 from initlab.reporting.live import STDOUT
 
 # The click typer raises from: the standalone package (older typer) or its vendored copy
@@ -196,6 +196,7 @@ def run(
     stopped = interrupts.requested()
     if as_json:
         _emit_json(records.metrics(result, stopped))
+    run_tables.lsuv_lines(show, result)
     if len(result.chunks) > 1:
         run_tables.layer_table(show, result.layers_init, "Per layer at initialization",
                                symmetry=True)
@@ -215,7 +216,7 @@ PROBE_HELP = (
     "Options override the file's keys (or the defaults, which reproduce CS231n's 10 tanh layers "
     "of 500 units on 1000 gaussian inputs). Writes probe.json to the results folder. "
     "Example: initlab probe --depth 50 --width 256 --activation relu "
-    "--inits he,xavier,lecun_normal --seeds 5")
+    "--inits he,xavier_normal,lecun_normal --seeds 5")
 
 
 @app.command(help=PROBE_HELP, short_help="Signal propagation at initialization, beside theory.")
@@ -229,7 +230,7 @@ def probe(
                                           help="tanh, relu, sigmoid, linear, selu, gelu, …"),
     inits_: str | None = typer.Option(None, "--inits", show_default=False,
                                       help="Comma-separated initializers, parameters allowed: "
-                                           "small,big,xavier or 'normal(std=0.5),he'."),
+                                           "small,big,xavier_normal or 'normal(std=0.5),he'."),
     seeds: int | None = typer.Option(None, "--seeds", min=1, show_default=False,
                                      help="Average over N seeds (0 … N−1)."),
     batch: int | None = typer.Option(None, "--batch", show_default=False,
@@ -314,7 +315,10 @@ def compare(
     inits_: str | None = typer.Option(None, "--inits", show_default=False,
                                       help="Comma-separated initializers, parameters in "
                                            "parentheses: 'zeros,normal(std=0.5),he(mode=fan_out)'"
-                                           ". Default: zeros,random,he. See `initlab inits`."),
+                                           "; framework presets (torch_default, …), lsuv, and "
+                                           "per-layer lists or mappings: '{default: he, last: "
+                                           "zeros}'. Default: zeros,random,he. See "
+                                           "`initlab inits`."),
     seeds: int | None = typer.Option(None, "--seeds", show_default=False,
                                      help="Seeds per initializer: seed … seed+N−1 (default 1)."),
     seed_list: str | None = typer.Option(None, "--seed-list", show_default=False,
@@ -494,15 +498,53 @@ def configs() -> None:
                     ["name", "description"])
 
 
-@app.command()
-def inits() -> None:
-    """List every initializer and alias with its law (layout (n_out, n_in): fan_in = n_in)."""
-    from initlab.inits import laws  # noqa: PLC0415
-    from initlab.reporting.format import catalogue_table  # noqa: PLC0415
+INITS_HELP = (
+    "List every initializer, alias, framework preset and LSUV with its law (weights are "
+    "(n_out, n_in): fan_in = n_in, fan_out = n_out).\n\n"
+    "With NAME, describe one: its law, every parameter with its value (defaults marked), the "
+    "formula, the realised std where it does not depend on the layer, and its source, e.g. "
+    "initlab inits 'truncated_normal(std=0.02, a=-0.04, b=0.04)' or initlab inits "
+    "keras.he_normal.\n\n"
+    "he_normal, xavier_normal, lecun_normal are PyTorch's (untruncated); keras.* and jax.* "
+    "are those frameworks' laws (he_normal there is truncated at ±2σ, σ corrected by "
+    "0.8796). With --gains: PyTorch's gain table beside the computed gain 1/√E[φ(z)²] that "
+    "gain=auto uses.")
 
-    catalogue_table(console, "Initializers (weights are (n_out, n_in): fan_in = n_in, "
-                             "fan_out = n_out)", laws.catalogue(),
-                    ["name", "params", "formula", "note"])
+
+@app.command(help=INITS_HELP, short_help="List or describe initializers; --gains: the gain table.")
+def inits(
+    name: str | None = typer.Argument(None, show_default=False,
+                                      help="An initializer to describe: a name, "
+                                           "'name(key=value, …)', a preset or lsuv."),
+    gains: bool = typer.Option(False, "--gains",
+                               help="Print the gain table: PyTorch's value and the computed "
+                                    "one for every activation."),
+) -> None:
+    """The `inits` command (help text: INITS_HELP)."""
+    from initlab.inits import draw, fans  # noqa: PLC0415
+    from initlab.reporting.format import catalogue_table, describe_table  # noqa: PLC0415
+
+    if name is not None and gains:
+        raise InitlabError("give an initializer NAME or --gains, not both")
+    if gains:
+        four = lambda v, none: none if v is None else f"{v:.4f}"  # noqa: E731
+        rows = [{**r, "pytorch": four(r["pytorch"], "none (raises)"),
+                 "auto": four(r["auto"], "none")} for r in fans.gain_table()]
+        catalogue_table(console, f"Gains: pytorch from {fans.PYTORCH_GAIN_SOURCE}; auto "
+                                 "computed, 1/√E[φ(z)²] for z ~ N(0, 1) (gain=auto)", rows,
+                        ["name", "pytorch", "auto", "note"])
+    elif name is not None:
+        from initlab.experiments import config as config_mod  # noqa: PLC0415
+
+        specs = config_mod.split_specs(name)
+        if len(specs) != 1:
+            raise InitlabError(f"describe one initializer at a time, got {len(specs)}: "
+                               f"{shown(name)}")
+        describe_table(console, f"Initializer {name}", draw.describe(specs[0]))
+    else:
+        catalogue_table(console, "Initializers (weights are (n_out, n_in): fan_in = n_in, "
+                                 "fan_out = n_out)", draw.catalogue(),
+                        ["name", "params", "formula", "note"])
 
 
 @app.command("datasets")

@@ -15,7 +15,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Annotated, Any
+from typing import Annotated, Any, ClassVar
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
 
@@ -44,9 +44,13 @@ def integer(**bounds: int) -> Any:
 
 
 class Params(BaseModel):
-    """Base of a registry entry's parameters: unknown keys refused, values frozen."""
+    """Base of a registry entry's parameters: unknown keys refused, values frozen.
+
+    ``ALIASES`` maps another name a user may type to a field (``{"stddev": "std"}``): a
+    ``Registry`` renames it before validation, and refuses a spec that gives both."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
+    ALIASES: ClassVar[dict[str, str]] = {}
 
 
 class NoParams(Params):
@@ -105,7 +109,8 @@ def got(error: dict) -> str:
 
 # ---------------------------------------------------------------------------------- registry
 
-_SPEC_RE = re.compile(r"^\s*([A-Za-z_]\w*)\s*(?:\((.*)\))?\s*$", re.S)
+# a name is one or more dot-separated words ('he', 'keras.he_normal'), then optional (key=value, …)
+_SPEC_RE = re.compile(r"^\s*([A-Za-z_]\w*(?:\.\w+)*)\s*(?:\((.*)\))?\s*$", re.S)
 _ARG_RE = re.compile(r"^\s*([A-Za-z_]\w*)\s*=\s*(.*?)\s*$", re.S)
 
 
@@ -150,14 +155,20 @@ def fmt_value(value: object) -> str:
 
 
 class Registry:
-    """Named entries, each with a ``Params`` model; aliases map a name to (entry, presets).
+    """Named entries, each with a ``Params`` model; aliases map a name to (entry, presets);
+    retired names map a name that no longer resolves to the rest of a one-line sentence that
+    starts "initializer 'name' …" (why, and what to write instead). Retired names are not in
+    ``names`` nor in the JSON Schema.
 
     A spec is a name, ``"name(key=value, …)"``, or a mapping ``{name: …, key: value}``; names and
-    keys are case-insensitive. ``kind`` names the registry in messages ('initializer')."""
+    keys are case-insensitive, a name may have dots (``keras.he_normal``), and a key may be one of
+    its model's ``ALIASES``. ``kind`` names the registry in messages ('initializer')."""
 
     def __init__(self, kind: str, entries: dict[str, type[Params]],
-                 aliases: dict[str, tuple[str, dict[str, Any]]] | None = None) -> None:
+                 aliases: dict[str, tuple[str, dict[str, Any]]] | None = None,
+                 retired: dict[str, str] | None = None) -> None:
         self.kind, self.entries, self.aliases = kind, entries, dict(aliases or {})
+        self.retired = dict(retired or {})
         self.names: tuple[str, ...] = tuple(sorted([*entries, *self.aliases]))
 
     def parse(self, spec: Any) -> tuple[str, dict[str, Any]]:
@@ -196,26 +207,45 @@ class Registry:
         return self.names[0]
 
     def lookup(self, name: str) -> tuple[str, dict[str, Any]]:
-        """(entry name, preset parameters) of a name or alias; unknown names are one line."""
+        """(entry name, preset parameters) of a name or alias; unknown and retired names are one
+        line."""
         if name in self.entries:
             return name, {}
         if name in self.aliases:
             target, preset = self.aliases[name]
             return target, dict(preset)
+        if name in self.retired:
+            raise InitlabError(f"{self.kind} {name!r} {self.retired[name]}")
         raise InitlabError(f"unknown {self.kind} {name!r}; valid: {', '.join(self.names)}"
                            f"{suggest(name, self.names)}")
 
+    @staticmethod
+    def _allowed(model: type[Params]) -> str:
+        """'mean, std (alias stddev)': a model's parameters and the aliases of each."""
+        parts = []
+        for key in model.model_fields:
+            others = [a for a, target in model.ALIASES.items() if target == key]
+            parts.append(f"{key} (alias {', '.join(others)})" if others else key)
+        return ", ".join(parts) or "none"
+
     def resolve(self, spec: Any) -> Resolved:
-        """Parse, look up and validate a spec (one-line InitlabError naming what is wrong)."""
-        given, user = self.parse(spec)
+        """Parse, look up and validate a spec (one-line InitlabError naming what is wrong);
+        parameter aliases are renamed to their fields first."""
+        given, written = self.parse(spec)
         name, preset = self.lookup(given)
         model = self.entries[name]
         where = f"{self.kind} '{given}'" + ("" if given == name else f" ({name})")
-        for key in user:
-            if key not in model.model_fields:
-                allowed = ", ".join(model.model_fields) or "none"
-                raise InitlabError(f"{where} has no parameter {key!r}; allowed: {allowed}"
-                                   f"{suggest(key, model.model_fields)}")
+        user: dict[str, Any] = {}
+        for key, value in written.items():
+            field = model.ALIASES.get(key, key)
+            if field not in model.model_fields:
+                keys = [*model.model_fields, *model.ALIASES]
+                raise InitlabError(f"{where} has no parameter {key!r}; allowed: "
+                                   f"{self._allowed(model)}{suggest(key, keys)}")
+            if field in user:
+                both = " and ".join(repr(k) for k in written if model.ALIASES.get(k, k) == field)
+                raise InitlabError(f"{where}: {both} are the same parameter; give one")
+            user[field] = value
         try:
             params = model.model_validate(preset | user).model_dump()
         except ValidationError as err:
@@ -235,6 +265,10 @@ class Registry:
             props = {"name": {"const": name}}
             for key, prop in schema.get("properties", {}).items():
                 props[key] = prop | ({"default": preset[key]} if key in preset else {})
+            for alias, field in self.entries[entry].ALIASES.items():
+                if field in props:
+                    same = {k: v for k, v in props[field].items() if k not in ("default", "title")}
+                    props[alias] = same | {"description": f"alias of {field}"}
             doc = (self.entries[entry].__doc__ or "").strip().splitlines()
             mappings.append({"type": "object", "title": name, "properties": props,
                              "required": ["name"], "additionalProperties": False,

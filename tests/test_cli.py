@@ -217,7 +217,7 @@ def _write_bytes(path: Path, data: bytes) -> Path:
 
 
 def _valid_list(line: str) -> set[str]:
-    match = re.search(r"valid: ([\w, ]+?)(?: \(|$)", line)
+    match = re.search(r"valid: ([\w., ]+?)(?:; | \(|$)", line)
     assert match, f"no 'valid: …' list in {line!r}"
     return {name.strip() for name in match.group(1).split(",")}
 

@@ -197,7 +197,7 @@ def test_seed_list_and_options_validation():
         plan_for(["he", "he"], seeds=1)
     assert compare.options(None, None, None, None, []).inits is None  # the file or the default
     default = compare.setup(compare.options(None, None, None, None, ["train.epochs=10"]))
-    assert list(default.weight_inits) == ["zeros", "random", "he"]
+    assert list(default.inits) == ["zeros", "random", "he"]
     assert default.config.compare.inits == ["zeros", "random", "he"]
     assert default.config.compare.seeds == [3] and default.config.compare.success == 0.9
 

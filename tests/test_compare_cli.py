@@ -159,7 +159,8 @@ def test_diverged_seeds_fail_and_leave_no_best(tmp_path):
     rows = "\n".join(f"{a:.6f},{b:.6f},{c}" for (a, b), c in zip(X, y, strict=True))
     (tmp_path / "skewed.csv").write_text("a,b,y\n" + rows + "\n")
     (tmp_path / "skewed.yaml").write_text(SKEWED)
-    ran = call(tmp_path, "skewed.yaml", "--inits", "he,xavier", "--seeds", "5", "--out", "OUT")
+    ran = call(tmp_path, "skewed.yaml", "--inits", "he,xavier_normal", "--seeds", "5",
+               "--out", "OUT")
     assert ran.returncode == 0, ran.explain()
     m = json.loads((tmp_path / "OUT" / "metrics.json").read_text())
     assert all(e["train_accuracy"] is None and e["diverged_at"] is not None

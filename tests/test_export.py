@@ -41,8 +41,8 @@ def saved(tmp_path_factory):
     return _save(tmp_path_factory.mktemp("export") / "run", found.run), found.run
 
 
-NO_BIAS = ["model.layers=[2, 8, 6, 5, 4, 1]",
-           "model.activations=[tanh, leaky_relu(slope=0.2), selu, gelu, sigmoid]",
+NO_BIAS = ["model.layers=[2, 8, 6, 5, 4, 3, 1]",
+           "model.activations=[tanh, leaky_relu(slope=0.2), selu, gelu, gelu_tanh, sigmoid]",
            "model.bias=false", "dtype=float32", *SHORT]
 SOFTMAX = ["dataset={name: iris}", "model.layers=[4, 12, 3]",
            "model.activations=[relu, softmax]", "train.loss=softmax_ce", *SHORT]
@@ -153,17 +153,17 @@ def test_flax_params_tree_holds_transposed_kernels(saved):
 def test_no_bias_float32_run_has_weights_only_in_its_dtype(no_bias):
     path, _ = no_bias
     got = load_file(str(export.export(path, "he", 4, "safetensors")[0]))
-    assert sorted(got) == ["0.weight", "2.weight", "4.weight", "6.weight", "8.weight"]
+    assert sorted(got, key=lambda k: int(k.split(".")[0])) == [
+        "0.weight", "2.weight", "4.weight", "6.weight", "8.weight", "10.weight"]
     assert {v.dtype for v in got.values()} == {np.dtype(np.float32)}
     want = _slice(path / "weights_init.npz", "he", 4)
-    for l in range(1, 6):
+    for l in range(1, 7):
         np.testing.assert_array_equal(got[f"{2 * (l - 1)}.weight"], want[f"W{l}"])
     keras = _npz(export.export(path, "he", 4, "keras")[0])
-    assert list(keras) == ["dense/kernel", "dense_1/kernel", "dense_2/kernel", "dense_3/kernel",
-                           "dense_4/kernel"]
+    assert list(keras) == ["dense/kernel"] + [f"dense_{i}/kernel" for i in range(1, 6)]
     flax = _npz(export.export(path, "he", 4, "flax")[0])
-    assert list(flax) == [f"params/Dense_{i}/kernel" for i in range(5)]
-    assert list(_npz(export.export(path, "he", 4, "npz")[0])) == ["W1", "W2", "W3", "W4", "W5"]
+    assert list(flax) == [f"params/Dense_{i}/kernel" for i in range(6)]
+    assert list(_npz(export.export(path, "he", 4, "npz")[0])) == [f"W{l}" for l in range(1, 7)]
 
 
 def test_every_snippet_is_python_that_names_the_architecture(saved, no_bias, tmp_path):
@@ -181,8 +181,9 @@ def test_every_snippet_is_python_that_names_the_architecture(saved, no_bias, tmp
     _, code = export.export(no_bias[0], "he", 3, "safetensors", out=tmp_path / "c.safetensors")
     assert ("nn.Sequential(nn.Linear(2, 8, bias=False), nn.Tanh(), nn.Linear(8, 6, bias=False), "
             "nn.LeakyReLU(0.2), nn.Linear(6, 5, bias=False), nn.SELU(), "
-            "nn.Linear(5, 4, bias=False), nn.GELU(approximate=\"tanh\"), "
-            "nn.Linear(4, 1, bias=False), nn.Sigmoid())\n") in code  # float32: no .double()
+            "nn.Linear(5, 4, bias=False), nn.GELU(), nn.Linear(4, 3, bias=False), "
+            "nn.GELU(approximate=\"tanh\"), "
+            "nn.Linear(3, 1, bias=False), nn.Sigmoid())\n") in code  # float32: no .double()
     _, code = export.export(no_bias[0], "he", 3, "keras", out=tmp_path / "c.npz")
     assert "use_bias=False" in code and "negative_slope=0.2" in code and "set_floatx" not in code
     _, code = export.export(no_bias[0], "he", 3, "flax", out=tmp_path / "d.npz")

@@ -66,7 +66,7 @@ def test_gpu_compare_matches_cpu_and_ignores_chunking():
 
     def plan(device):
         return compare.setup(compare.Options(
-            CONFIGS / "he_circles.yaml", ["zeros", "he", "xavier"], 4, None,  # no random×10
+            CONFIGS / "he_circles.yaml", ["zeros", "he", "xavier_normal"], 4, None,  # no random×10
             ["train.epochs=300", f"device={device}"]))
 
     cpu = runner.execute(plan("cpu"), backend.get_backend("cpu"), n_workers=2)

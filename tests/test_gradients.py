@@ -6,6 +6,7 @@ import zlib
 
 import numpy as np
 import pytest
+import scipy.special
 
 from initlab.engine import activations, losses, nn
 
@@ -14,13 +15,13 @@ H = 1e-6  # central-difference step
 RTOL, ATOL = 1e-6, 1e-8  # ATOL ~ 50× the rounding noise eps·|cost|/h of a central difference
 KINK = 1e-4  # no pre-activation closer than this to 0 (relu / leaky_relu / selu kinks)
 
-# Independent constants (Klambauer et al. 2017; Hendrycks & Gimpel 2016, tanh approximation).
+# Independent constants (Klambauer et al. 2017; Hendrycks & Gimpel 2016).
 LAMBDA = 1.0507009873554804934193349852946
 ALPHA = 1.6732632423543772848170429916717
 
 HIDDEN = ["linear", "relu", {"name": "leaky_relu", "slope": 0.2}, "tanh", "sigmoid", "selu",
-          "gelu"]
-HIDDEN_IDS = ["linear", "relu", "leaky_relu0.2", "tanh", "sigmoid", "selu", "gelu"]
+          "gelu", "gelu_tanh"]
+HIDDEN_IDS = ["linear", "relu", "leaky_relu0.2", "tanh", "sigmoid", "selu", "gelu", "gelu_tanh"]
 
 # (output activation, loss, output units): every loss with every output it fits.
 OUTPUTS = [("sigmoid", "bce", 2), ("softmax", "softmax_ce", 3)] + [
@@ -46,8 +47,9 @@ REFERENCE = {
     "tanh": np.tanh,
     "sigmoid": np_sigmoid,
     "selu": lambda z: np.where(z > 0, LAMBDA * z, LAMBDA * ALPHA * (np.exp(z) - 1.0)),
-    "gelu": lambda z: 0.5 * z * (1.0 + np.tanh(math.sqrt(2.0 / math.pi)
-                                               * (z + 0.044715 * z**3))),
+    "gelu": lambda z: 0.5 * z * (1.0 + scipy.special.erf(z / math.sqrt(2.0))),
+    "gelu_tanh": lambda z: 0.5 * z * (1.0 + np.tanh(math.sqrt(2.0 / math.pi)
+                                                    * (z + 0.044715 * z**3))),
     "softmax": np_softmax,
 }
 
@@ -206,12 +208,14 @@ def test_activation_forward_spot_values():
     np.testing.assert_allclose(fwd("sigmoid")[2], 0.6224593312018546, rtol=1e-15)
     np.testing.assert_allclose(fwd("selu")[3], 3.0 * LAMBDA, rtol=1e-15)
     np.testing.assert_allclose(fwd("selu")[0], LAMBDA * ALPHA * (math.exp(-2.0) - 1), rtol=1e-14)
-    # gelu (tanh form) at 1: ½(1 + tanh(√(2/π)·1.044715))
+    # gelu at 1: exact Φ(1) = ½(1 + erf(1/√2)); gelu_tanh: ½(1 + tanh(√(2/π)·1.044715))
     one = np.array([[[1.0]]])
     gelu1 = activations.get("gelu").forward(np, one, np.empty_like(one))[0, 0, 0]
-    assert gelu1 == pytest.approx(0.5 * (1 + math.tanh(math.sqrt(2 / math.pi) * 1.044715)),
+    tanh1 = activations.get("gelu_tanh").forward(np, one, np.empty_like(one))[0, 0, 0]
+    assert gelu1 == pytest.approx(0.5 * (1 + math.erf(1 / math.sqrt(2))), rel=1e-15)
+    assert tanh1 == pytest.approx(0.5 * (1 + math.tanh(math.sqrt(2 / math.pi) * 1.044715)),
                                   rel=1e-15)
-    assert gelu1 != pytest.approx(0.5 * (1 + math.erf(1 / math.sqrt(2))), rel=1e-6)  # not erf
+    assert gelu1 != pytest.approx(tanh1, rel=1e-6)
 
 
 @pytest.mark.parametrize("spec", HIDDEN, ids=HIDDEN_IDS)

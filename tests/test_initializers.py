@@ -4,7 +4,7 @@ import math
 
 import numpy as np
 import pytest
-from scipy import stats
+from scipy import integrate, stats
 
 from initlab.errors import InitlabError
 from initlab.inits.laws import (
@@ -40,14 +40,28 @@ def test_fans_rejects_degenerate_shapes(shape):
         fans(shape)
 
 
+def auto(phi):
+    """1/√E[φ(z)²], z ~ N(0, 1), by scipy's adaptive quadrature (independent of initlab's)."""
+    second = integrate.quad(lambda z: phi(z) ** 2 * math.exp(-z * z / 2) / math.sqrt(2 * math.pi),
+                            -40, 40, points=[0.0], limit=200, epsabs=1e-14, epsrel=1e-13)[0]
+    return 1 / math.sqrt(second)
+
+
 @pytest.mark.parametrize(("name", "param", "expected"), [
-    ("linear", None, 1.0), ("identity", None, 1.0), ("sigmoid", None, 1.0),
-    ("softmax", None, 1.0), ("gelu", None, 1.0), ("tanh", None, 5 / 3),
+    ("linear", None, 1.0), ("identity", None, 1.0), ("sigmoid", None, 1.0), ("tanh", None, 5 / 3),
     ("relu", None, math.sqrt(2)), ("selu", None, 0.75),
     ("leaky_relu", None, math.sqrt(2 / (1 + 0.01**2))), ("leaky_relu", 0.2, math.sqrt(2 / 1.04)),
 ])
 def test_gain_table(name, param, expected):
     assert gain(name, param) == pytest.approx(expected, rel=1e-15)
+
+
+@pytest.mark.parametrize("name", ["gelu", "gelu_tanh", "softmax"])
+def test_the_table_has_no_gain_pytorch_lacks(name):
+    with pytest.raises(InitlabError) as err:
+        gain(name)
+    msg = str(err.value)
+    assert name in msg and "auto" in msg and "\n" not in msg
 
 
 def test_gain_unknown_lists_valid_names():
@@ -127,7 +141,7 @@ def test_ks_detects_a_wrong_scale():
 
 @pytest.mark.parametrize(("init", "activation", "g"), [
     ("xavier_normal", "relu", math.sqrt(2)),
-    ("xavier_normal", "tanh", 5 / 3),
+    ("xavier_normal", "tanh", auto(math.tanh)),  # computed: 1.5925, not the table's 5/3
     ("xavier_normal", None, 1.0),
 ])
 def test_auto_gain_uses_the_activation(init, activation, g):
@@ -137,7 +151,8 @@ def test_auto_gain_uses_the_activation(init, activation, g):
 
 def test_he_auto_nonlinearity_uses_the_activation():
     w = draw("he_normal(nonlinearity=auto)", activation="tanh")
-    assert w.std() == pytest.approx((5 / 3) / math.sqrt(1000), rel=0.01)
+    assert w.std() == pytest.approx(auto(math.tanh) / math.sqrt(1000), rel=0.01)
+    assert abs(w.std() - (5 / 3) / math.sqrt(1000)) > 0.02 * w.std()  # not the table's 5/3
 
 
 # ----------------------------------------------------------------------------- truncated normal
@@ -193,7 +208,7 @@ def test_orthogonal_follows_torch_sign_convention(shape, seed):
 
 def test_orthogonal_auto_gain():
     w = draw("orthogonal(gain=auto)", shape=(4, 6), activation="tanh")
-    assert np.allclose(w @ w.T, (5 / 3) ** 2 * np.eye(4), atol=1e-12)
+    assert np.allclose(w @ w.T, auto(math.tanh) ** 2 * np.eye(4), atol=1e-9)
 
 
 def test_identity_zeros_ones_constant_exact():
@@ -204,13 +219,16 @@ def test_identity_zeros_ones_constant_exact():
     assert np.array_equal(draw("constant(value=0.1)", shape=(2, 3)), np.full((2, 3), 0.1))
 
 
-@pytest.mark.parametrize("init", ["orthogonal", "identity"])
+MATRIX_ONLY = ("orthogonal", "identity", "sparse")
+
+
+@pytest.mark.parametrize("init", MATRIX_ONLY)
 def test_matrix_only_inits_reject_bias_shapes(init):
     with pytest.raises(InitlabError, match=init):
         draw(init, shape=(5,))
 
 
-VECTOR_OK = [n for n in INITIALIZER_NAMES if n not in ("orthogonal", "identity")]
+VECTOR_OK = [n for n in INITIALIZER_NAMES if n not in (*MATRIX_ONLY, "fan_in_uniform")]
 
 
 @pytest.mark.parametrize("name", VECTOR_OK)
@@ -276,10 +294,11 @@ def test_seeds(make, spec):
     ("random", "normal", {"mean": 0.0, "std": 10.0}),
     ("small", "normal", {"mean": 0.0, "std": 0.01}),
     ("big", "normal", {"mean": 0.0, "std": 1.0}),
-    ("xavier", "xavier_normal", {"gain": 1.0}),
+    ("glorot_normal", "xavier_normal", {"gain": 1.0}),
     ("glorot_uniform", "xavier_uniform", {"gain": 1.0}),
-    ("he", "he_normal", {"mode": "fan_in", "nonlinearity": "relu", "slope": 0.01}),
-    ("kaiming_uniform", "he_uniform", {"mode": "fan_in", "nonlinearity": "relu", "slope": 0.01}),
+    ("he", "he_normal", {"mode": "fan_in", "nonlinearity": "relu", "slope": None, "gain": None}),
+    ("kaiming_uniform", "he_uniform",
+     {"mode": "fan_in", "nonlinearity": "relu", "slope": None, "gain": None}),
     ("lecun", "lecun_normal", {}),
 ])
 def test_aliases(alias, canonical, expected):
@@ -295,16 +314,17 @@ def test_lecun_note_mentions_cs231n_xavier():
 def test_parenthesised_syntax_with_several_params():
     name, params = resolve(" he_uniform( mode = fan_out, nonlinearity=leaky_relu, slope=0.2 ) ")
     assert name == "he_uniform"
-    assert params == {"mode": "fan_out", "nonlinearity": "leaky_relu", "slope": 0.2}
+    assert params == {"mode": "fan_out", "nonlinearity": "leaky_relu", "slope": 0.2, "gain": None}
     assert resolve("truncated_normal(std=0.1, cut=3, std_of='realised')")[1] == {
-        "mean": 0.0, "std": 0.1, "cut": 3.0, "std_of": "realised"}
+        "mean": 0.0, "std": 0.1, "cut": 3.0, "a": None, "b": None, "lower": None, "upper": None,
+        "std_of": "realised"}
     assert resolve("he(mode=fan_out)") == ("he_normal", {**resolve("he")[1], "mode": "fan_out"})
     assert resolve("random(std=5)")[1]["std"] == 5.0
 
 
 def test_mapping_syntax():
     assert resolve({"name": "normal", "std": 0.01}) == ("normal", {"mean": 0.0, "std": 0.01})
-    assert resolve({"name": "xavier", "gain": "auto"}) == ("xavier_normal", {"gain": "auto"})
+    assert resolve({"name": "xavier_normal", "gain": "auto"}) == ("xavier_normal", {"gain": "auto"})
     assert resolve({"name": "uniform", "low": "-1", "high": 2}) == (
         "uniform", {"low": -1.0, "high": 2.0})
 
@@ -367,7 +387,7 @@ def test_malformed_syntax(spec, names):
     ("he(slope=-1)", "slope", ">= 0"),
     ("truncated_normal(cut=0)", "cut", ">="),
     ("truncated_normal(std_of=both)", "std_of", "parent, realised"),
-    ("xavier(gain=-1)", "gain", "auto"),
+    ("xavier_normal(gain=-1)", "gain", "auto"),
     ("orthogonal(gain=big)", "gain", "auto"),
     ("constant(value=x)", "value", "number"),
 ])

@@ -194,7 +194,7 @@ def test_batched_run_equals_plain_loops_per_experiment(kind):
 
 
 def test_redrawing_weights_gives_the_same_numbers_as_keeping_them(monkeypatch):
-    spec = probe_config(depth=5, width=16, activation="tanh", inits=("orthogonal", "xavier"),
+    spec = probe_config(depth=5, width=16, activation="tanh", inits=("orthogonal", "xavier_normal"),
                      batch=20, seeds=(0, 1), rng="legacy", bias="uniform", input="iris")
     kept = probe.run(spec)
     monkeypatch.setattr(probe, "KEEP_WEIGHTS_BYTES", 0)
@@ -246,7 +246,7 @@ def test_orthogonal_linear_jacobian_is_an_isometry():
 
 @pytest.mark.parametrize("activation", ["linear", "tanh", "relu"])
 def test_jacobian_matches_the_explicit_matrix_product(activation):
-    spec = probe_config(depth=3, width=12, activation=activation, inits=("xavier", "he"),
+    spec = probe_config(depth=3, width=12, activation=activation, inits=("xavier_normal", "he"),
                      batch=9, input_dim=8, seeds=(2, 7), jacobian=True, jacobian_points=2)
     act = activations.get(activation)
     gen = np.random.Generator(np.random.PCG64(np.random.SeedSequence([2, 1])))
@@ -323,8 +323,8 @@ def test_deep_wide_probe_runs_without_keeping_activations():
 
 @pytest.mark.parametrize("kind", ["numpy", "legacy"])
 def test_a_probe_layer_holds_the_weights_run_draws_for_that_seed_and_initializer(kind):
-    cfg = probe_config(depth=2, width=4, activation="relu", inits=("he", "xavier"), seeds=(7, 8),
-                    rng=kind)
+    cfg = probe_config(depth=2, width=4, activation="relu", inits=("he", "xavier_normal"),
+                       seeds=(7, 8), rng=kind)
     weights = probe.starting_weights(cfg, n0=2)
     W1, _ = weights.layer(0)
     W2, _ = weights.layer(1)

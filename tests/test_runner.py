@@ -116,13 +116,13 @@ CHUNKS_3 = memory.plan_chunks(5, per_experiment=1000, budget=2000)  # 2 + 2 + 1
 
 def test_every_chunk_draws_and_measures_once_and_logs_its_costs(monkeypatch):
     drawn, init_stats, logs = [], [], []
-    real = runner.initial_values
+    real = runner.starting_values
 
-    def counting(plan, start=0, stop=None):
+    def counting(plan, start=0, stop=None, xp=np):
         drawn.append((start, stop))
-        return real(plan, start, stop)
+        return real(plan, start, stop, xp)
 
-    monkeypatch.setattr(runner, "initial_values", counting)
+    monkeypatch.setattr(runner, "starting_values", counting)
     callbacks = runner.Callbacks(
         on_init_stats=lambda chunk, layers: init_stats.append((chunk.index, layers)),
         on_log=lambda chunk, it, costs: logs.append((chunk.index, it, costs.copy())))

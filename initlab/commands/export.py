@@ -49,13 +49,15 @@ SHOW_SEEDS = 12  # an error lists at most this many seed ranges
 
 # the activation modules of each target: (torch nn module, Keras activation, Flax function)
 _TORCH = {"linear": "nn.Identity()", "relu": "nn.ReLU()", "tanh": "nn.Tanh()",
-          "sigmoid": "nn.Sigmoid()", "selu": "nn.SELU()",
-          "gelu": 'nn.GELU(approximate="tanh")', "softmax": "nn.Softmax(dim=-1)"}
+          "sigmoid": "nn.Sigmoid()", "selu": "nn.SELU()", "gelu": "nn.GELU()",
+          "gelu_tanh": 'nn.GELU(approximate="tanh")', "softmax": "nn.Softmax(dim=-1)"}
 _KERAS = {"linear": None, "relu": '"relu"', "tanh": '"tanh"', "sigmoid": '"sigmoid"',
-          "selu": '"selu"', "gelu": "lambda x: keras.activations.gelu(x, approximate=True)",
+          "selu": '"selu"', "gelu": "lambda x: keras.activations.gelu(x, approximate=False)",
+          "gelu_tanh": "lambda x: keras.activations.gelu(x, approximate=True)",
           "softmax": '"softmax"'}
 _FLAX = {"linear": None, "relu": "nn.relu", "tanh": "nn.tanh", "sigmoid": "nn.sigmoid",
-         "selu": "nn.selu", "gelu": "nn.gelu", "softmax": "nn.softmax"}  # flax's gelu: tanh form
+         "selu": "nn.selu", "gelu": "(lambda v: nn.gelu(v, approximate=False))",
+         "gelu_tanh": "nn.gelu", "softmax": "nn.softmax"}  # flax's nn.gelu: approximate=True
 
 
 @dataclass(frozen=True)

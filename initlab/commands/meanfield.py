@@ -2,8 +2,8 @@
 
 ``predicted_stds`` propagates the pre-activation variance q_l forward and the gradient variance
 g_l backward through a deep stack, with the Gaussian expectations computed by composite
-Gauss–Legendre quadrature (``_nodes``), so any activation of the registry works. ``initlab probe``
-prints its predictions beside the measured statistics.
+Gauss–Legendre quadrature (``engine.gaussian.nodes``), so any activation of the registry works.
+``initlab probe`` prints its predictions beside the measured statistics.
 """
 
 from __future__ import annotations
@@ -15,35 +15,14 @@ import numpy as np
 
 from initlab.engine import activations
 from initlab.engine.activations import Activation
-
-_Z_MAX, _Z_STEP, _H_MAX = 10.0, 0.25, 40  # quadrature panels, see _nodes
-
-
-def _nodes(q: float, n: int) -> tuple[np.ndarray, np.ndarray]:
-    """Points h and weights w with Σ w·f(h) ≈ E[f(√q z)], z ~ N(0, 1).
-
-    Composite Gauss–Legendre, ``n`` nodes per panel, on z ∈ [−10, 10] (mass outside: 1.5e-23)
-    against the normal density. Panel edges every 0.25 in z and at every integer h = √q·z in
-    [−40, 40]. A global Gauss–Hermite rule fails here: for tanh at q ≈ 500 (N(0, 1) weights,
-    width 500) E[sech⁴] lives within |z| < 0.05, between Hermite nodes (101 nodes: 0.124, true
-    0.0242), and an odd rule puts a node on relu's kink (E[1{z>0}] = 0.438). Here 0 is always an
-    edge, so piecewise smooth units are integrated to machine precision."""
-    s = math.sqrt(q)
-    edges = np.linspace(-_Z_MAX, _Z_MAX, int(2 * _Z_MAX / _Z_STEP) + 1)
-    if s > 0:
-        h = np.arange(-_H_MAX, _H_MAX + 1) / s
-        edges = np.union1d(edges, h[np.abs(h) < _Z_MAX])
-    x, w = np.polynomial.legendre.leggauss(n)
-    mid, half = (edges[1:] + edges[:-1]) / 2, (edges[1:] - edges[:-1]) / 2
-    z = (mid[:, None] + half[:, None] * x).ravel()
-    return s * z, (half[:, None] * w).ravel() * np.exp(-0.5 * z * z) / math.sqrt(2.0 * math.pi)
+from initlab.engine.gaussian import nodes
 
 
 def _moments(act: Activation, q: float, n: int) -> tuple[float, float, float]:
     """(Var φ(h), E[φ(h)²], E[φ'(h)²]) for h ~ N(0, q); NaN when q is not finite."""
     if not math.isfinite(q):
         return math.nan, math.nan, math.nan
-    h, w = _nodes(q, n)
+    h, w = nodes(q, n)
     a = act.forward(np, h, np.empty_like(h))
     d = act.backward(np, h, a, np.ones_like(h))
     mean = float(w @ a)
@@ -68,7 +47,7 @@ def predicted_stds(activation: str | dict | Activation, sigma_w2: Sequence[float
     the width ratio being 1 unless ``widths`` (n_1 … n_L) says otherwise; grad std_l = √g_l.
     χ_l = σ_wl²·E[φ'(√q_l z)²] > 1: gradients grow towards the input; < 1: they vanish.
 
-    Expectations by ``_nodes`` (``n_quad`` Gauss–Legendre nodes per panel).
+    Expectations by ``engine.gaussian.nodes`` (``n_quad`` Gauss–Legendre nodes per panel).
     Returns (activation stds, gradient stds), one per layer."""
     act = activation if isinstance(activation, Activation) else activations.get(activation)
     depth, n = len(sigma_w2), list(widths) if widths is not None else [1] * len(sigma_w2)

@@ -228,7 +228,7 @@ def verdict(best: str | None, pairs: list[Pair], metric: str) -> list[str]:
 
 
 def _undecided(p: Pair) -> str:
-    """'xavier vs lecun_normal: not separated …; about 180 seeds would be needed'."""
+    """'xavier_normal vs lecun_normal: not separated …; about 180 seeds would be needed'."""
     if p.mean_diff is None:
         return (f"{p.vs} vs {p.init}: fewer than 2 seeds with finite results on both sides "
                 f"({p.excluded} left out), nothing to compare")

@@ -37,7 +37,7 @@ from initlab.engine.backend import to_numpy
 from initlab.engine.stats import dead_share, mean_std, saturated_share
 from initlab.experiments import datasets
 from initlab.experiments.config import ProbeConfig
-from initlab.inits import draw
+from initlab.inits import draw, fans
 
 HIST_BINS = 30
 VANISH_FACTOR = 1e-3  # a layer has vanished when its activation std < 1e-3 × the input std
@@ -108,12 +108,12 @@ def starting_weights(cfg: ProbeConfig, n0: int, snapshots: bool = False) -> draw
     seed s's streams, exactly as ``run`` draws a layer; ``n0`` is the input dimension."""
     S, n, L = len(cfg.seeds), cfg.width, cfg.depth
     shapes = [(n, n0)] + [(n, n)] * (L - 1)
-    inits = [draw.resolve(spec, shapes) for spec in cfg.inits]
-    bias = None if cfg.bias is None else draw.resolve(cfg.bias, [(n,)] * L, "bias")
+    inits = [draw.resolve_layers(spec, cfg.bias, shapes, cfg.bias is not None)
+             for spec in cfg.inits]
     act = activations.get(cfg.activation).name
     return draw.StartingWeights([inits[e // S] for e in range(len(inits) * S)],
                                 [cfg.seeds[e % S] for e in range(len(inits) * S)], cfg.rng,
-                                shapes, [act] * L, bias=bias, snapshots=snapshots)
+                                shapes, [act] * L, snapshots=snapshots)
 
 
 class _Stack:
@@ -311,7 +311,7 @@ def _jacobian_summary(J: np.ndarray, points: int) -> list[dict]:
     return out
 
 
-def _assemble(cfg: ProbeConfig, init: draw.Initializer, act: Activation, i: int,
+def _assemble(cfg: ProbeConfig, init: draw.LayerInits, act: Activation, i: int,
               stats: np.ndarray, grads: np.ndarray, loss_grads: np.ndarray | None, theory: list,
               hists: list, x_std: float, jac: dict | None) -> InitProbe:
     """Average init ``i``'s experiments (e = i·S … i·S + S − 1) over seeds."""
@@ -335,4 +335,7 @@ def _assemble(cfg: ProbeConfig, init: draw.Initializer, act: Activation, i: int,
     with np.errstate(all="ignore"):
         fwd = float(np.float64(layers[-1].activation_std) / layers[0].activation_std)
         bwd = float(np.float64(layers[0].grad_std) / layers[-1].grad_std)
-    return InitProbe(init.label, init.formula(), layers, fwd, bwd, jac)
+    formula = init.formula()
+    if init.auto_gain_layers():
+        formula += f"; auto gain {fans.auto_gain_line(act)}"
+    return InitProbe(init.label, formula, layers, fwd, bwd, jac)

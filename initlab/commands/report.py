@@ -21,6 +21,7 @@ from initlab.engine import memory, stats, train
 from initlab.engine.backend import get_backend
 from initlab.errors import InitlabError, reason
 from initlab.experiments import config, plan, runner
+from initlab.inits import lsuv
 
 KINDS = ("run", "compare", "probe")
 
@@ -175,7 +176,9 @@ def run_result(folder: Path, found: dict[str, Any]) -> runner.RunResult:
         _weights(folder / "weights_final.npz", labels),
         layer_stats(experiments, "layers_init"), layer_stats(experiments, "layers_final"),
         accuracies["train_accuracy"], accuracies["test_accuracy"],
-        _array([e["final_cost"] for e in experiments]), outputs)
+        _array([e["final_cost"] for e in experiments]), outputs,
+        lsuv=[None if "lsuv" not in e else
+              [lsuv.LayerLog.from_record(x) for x in e["lsuv"]["layers"]] for e in experiments])
 
 
 def _tuples(record: dict[str, Any]) -> dict[str, Any]:

@@ -2,13 +2,19 @@
 
 Each activation writes ``a = φ(z)`` into a buffer and turns an upstream gradient ``da`` into
 ``dz = da · φ'(z)`` in place. All work elementwise on ``(E, units, samples)`` arrays.
+
+``gelu`` is the exact z·Φ(z) (PyTorch's ``nn.GELU()`` and Keras's ``gelu(approximate=False)``);
+``gelu_tanh`` the tanh approximation (``nn.GELU(approximate="tanh")``, Flax's ``nn.gelu``).
+NumPy has no erf: erfc (Φ(z) = ½erfc(−z/√2), exact for z < 0 too) comes from
+``backend.special(xp)`` (scipy.special or cupyx.scipy.special), imported on the first call, so
+loading this module loads no SciPy.
 """
 
 from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 
@@ -19,6 +25,8 @@ from initlab.params import NoParams, Params, Registry, number
 SELU_ALPHA = 1.6732632423543772
 SELU_SCALE = 1.0507009873554805
 GELU_C = math.sqrt(2.0 / math.pi)
+SQRT_HALF = math.sqrt(0.5)
+INV_SQRT_2PI = 1.0 / math.sqrt(2.0 * math.pi)
 
 
 @dataclass(frozen=True)
@@ -95,7 +103,14 @@ def _gelu_tanh_arg(z: Any) -> Any:
     return GELU_C * (z + 0.044715 * z * z * z)
 
 
-def _gelu(xp: Any, z: Any, out: Any, p: dict) -> Any:
+def _gelu(xp: Any, z: Any, out: Any, p: dict) -> Any:  # z·Φ(z), Φ(z) = ½erfc(−z/√2), exact
+    t = special(xp).erfc(z * -SQRT_HALF)  # erfc, not 1 + erf: no cancellation for z < 0
+    xp.multiply(z, t, out=out)
+    out *= 0.5
+    return out
+
+
+def _gelu_tanh(xp: Any, z: Any, out: Any, p: dict) -> Any:
     t = xp.tanh(_gelu_tanh_arg(z))
     t += 1.0
     xp.multiply(z, t, out=out)
@@ -136,7 +151,14 @@ def _d_selu(xp: Any, z: Any, a: Any, da: Any, p: dict) -> Any:  # φ' = λ (z > 
     return xp.multiply(da, xp.where(z > 0, SELU_SCALE, a + SELU_SCALE * SELU_ALPHA), out=da)
 
 
-def _d_gelu(xp: Any, z: Any, a: Any, da: Any, p: dict) -> Any:
+def _d_gelu(xp: Any, z: Any, a: Any, da: Any, p: dict) -> Any:  # φ' = Φ(z) + z·φ(z)
+    cdf = special(xp).erfc(z * -SQRT_HALF)
+    cdf *= 0.5
+    da *= cdf + z * xp.exp(-0.5 * z * z) * INV_SQRT_2PI
+    return da
+
+
+def _d_gelu_tanh(xp: Any, z: Any, a: Any, da: Any, p: dict) -> Any:
     t = xp.tanh(_gelu_tanh_arg(z))
     da *= 0.5 * (1.0 + t) + 0.5 * z * (1.0 - t * t) * GELU_C * (1.0 + 3 * 0.044715 * z * z)
     return da
@@ -147,9 +169,11 @@ def _d_softmax(xp: Any, z: Any, a: Any, da: Any, p: dict) -> Any:
 
 
 _FORWARD = {"linear": _linear, "relu": _relu, "leaky_relu": _leaky_relu, "tanh": _tanh,
-            "sigmoid": _sigmoid, "selu": _selu, "gelu": _gelu, "softmax": _softmax}
+            "sigmoid": _sigmoid, "selu": _selu, "gelu": _gelu, "gelu_tanh": _gelu_tanh,
+            "softmax": _softmax}
 _BACKWARD = {"linear": _d_linear, "relu": _d_relu, "leaky_relu": _d_leaky_relu, "tanh": _d_tanh,
-             "sigmoid": _d_sigmoid, "selu": _d_selu, "gelu": _d_gelu, "softmax": _d_softmax}
+             "sigmoid": _d_sigmoid, "selu": _d_selu, "gelu": _d_gelu, "gelu_tanh": _d_gelu_tanh,
+             "softmax": _d_softmax}
 
 
 def _tanh_derivative(xp: Any, z: Any, a: Any) -> Any:  # 1 − a², one temporary
@@ -167,15 +191,19 @@ _LAWS = {
     "tanh": ("φ(z) = tanh z", (-1.0, 1.0), False),
     "sigmoid": ("φ(z) = 1 / (1 + e^(−z))", (0.0, 1.0), False),
     "selu": ("φ(z) = λz if z > 0 else λα(e^z − 1)  (λ≈1.0507, α≈1.6733)", None, False),
-    "gelu": ("φ(z) = ½z(1 + tanh(√(2/π)(z + 0.044715z³)))  (tanh approximation)", None, False),
+    "gelu": ("φ(z) = z·Φ(z) = ½z(1 + erf(z/√2))  (exact, PyTorch's and Keras's default)", None,
+             False),
+    "gelu_tanh": ("φ(z) = ½z(1 + tanh(√(2/π)(z + 0.044715z³)))  (tanh approximation, Flax's "
+                  "default)", None, False),
     "softmax": ("φ(z)_i = e^(z_i) / Σ_j e^(z_j)  (output layer, with softmax_ce)", (0.0, 1.0),
                 False),
 }
 
 
 class LeakyReluParams(Params):
-    """slope: the factor of negative inputs."""
+    """slope: the factor of negative inputs (alias negative_slope, PyTorch's and Keras's name)."""
 
+    ALIASES: ClassVar[dict[str, str]] = {"negative_slope": "slope"}
     slope: number() = 0.01
 
 

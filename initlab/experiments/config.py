@@ -25,11 +25,11 @@ from initlab.engine.losses import LOSSES
 from initlab.engine.optimizers import OPTIMIZERS
 from initlab.errors import InitlabError, shown, suggest
 from initlab.experiments import datasets
-from initlab.inits import laws
+from initlab.inits import draw, laws, lsuv, presets
 from initlab.inits.streams import RNG_KINDS, check_seed
 from initlab.params import got, integer, number, phrase
 
-Spec = str | dict[str, Any]
+Spec = str | dict[str | int, Any]
 RngKind = Literal[RNG_KINDS]
 Device = Literal[DEVICES]
 NAME_PATTERN = r"^[A-Za-z0-9_][A-Za-z0-9._-]*$"
@@ -59,21 +59,23 @@ class Checked:
         return value
 
 
-def _check_init(spec: Any) -> None:
-    if isinstance(spec, dict) and "values" in spec:  # explicit arrays: shapes checked by the plan
-        extra = set(spec) - {"values"}
-        if extra:
-            raise InitlabError(f"explicit values take no other keys (got {sorted(extra)})")
-        return
-    laws.REGISTRY.resolve(spec)
-
-
 def _init_schema() -> dict[str, Any]:
+    """One law (as the registry describes it), a framework preset, LSUV (whole network only),
+    explicit values, a list of one law or preset per layer, or a per-layer mapping of them."""
     values = {"type": "object", "title": "values",
               "description": "explicit arrays, one (n_out, n_in) list per layer",
               "properties": {"values": {"type": "array"}}, "required": ["values"],
               "additionalProperties": False}
-    return {"anyOf": [*laws.REGISTRY.json_schema()["anyOf"], values]}
+    one = {"anyOf": [*laws.REGISTRY.json_schema()["anyOf"],
+                     {"enum": list(presets.PRESETS), "title": "framework preset",
+                      "description": "a framework's dense-layer default, weights and biases"}]}
+    per_layer = {"type": "object", "title": "per-layer mapping",
+                 "description": "default, first, hidden, last or a layer number (1 = first)",
+                 "propertyNames": {"anyOf": [{"enum": list(draw.LAYER_NAMES)},
+                                             {"pattern": "^[1-9][0-9]*$"}]},
+                 "additionalProperties": one}
+    return {"anyOf": [*one["anyOf"], *lsuv.REGISTRY.json_schema()["anyOf"], values,
+                      {"type": "array", "title": "one per layer", "items": one}, per_layer]}
 
 
 def _check_input(spec: Any) -> None:
@@ -87,7 +89,7 @@ def _check_input(spec: Any) -> None:
     datasets.REGISTRY.resolve(spec)
 
 
-InitSpec = Annotated[Spec, Checked(_check_init, _init_schema)]
+InitSpec = Annotated[Any, Checked(draw.check, _init_schema)]
 ActivationSpec = Annotated[Spec, Checked(activations.REGISTRY.resolve,
                                          activations.REGISTRY.json_schema)]
 InputSpec = Annotated[Spec, Checked(_check_input, lambda: {"anyOf": [
@@ -138,6 +140,10 @@ class ModelSection(_Section):
 
 
 class InitSection(_Section):
+    """``weights``: one initializer, a framework preset (its weights and its biases), a list
+    with one per layer, or a mapping {default: he, last: zeros}; ``bias`` the same (laws only),
+    for the layers whose weights are not a preset."""
+
     weights: InitSpec = "he"
     bias: InitSpec = "zeros"
 
@@ -236,9 +242,14 @@ class ProbeConfig(_Section):
     @model_validator(mode="after")
     def _check(self) -> ProbeConfig:
         if activations.get(self.activation).name == "softmax":
-            raise ValueError("softmax is an output activation; probe a hidden-layer one "
-                             "(linear, relu, leaky_relu, tanh, sigmoid, selu, gelu)")
-        labels = [laws.label(spec) for spec in self.inits]
+            hidden = [n for n in activations.ACTIVATION_NAMES if n != "softmax"]
+            raise ValueError(f"softmax is an output activation; probe a hidden-layer one "
+                             f"({', '.join(hidden)})")
+        if any(lsuv.is_lsuv(spec) for spec in self.inits):
+            raise ValueError("lsuv needs training data, and probe has none (its inputs are "
+                             "random, its layers never see a data set); compare lsuv with "
+                             "initlab run or initlab compare on a data set")
+        labels = [draw.label(spec) for spec in self.inits]
         twice = sorted({x for x in labels if labels.count(x) > 1})
         if twice:
             raise ValueError(f"initializer(s) {', '.join(twice)} given twice")
@@ -412,6 +423,25 @@ def parse_yaml(text: str, source: str) -> dict[str, Any]:
     return data
 
 
+def parse_value(text: str) -> Any:
+    """One value written inline (``[2,20,1]``, ``0.05``, ``{default: he}``) read as bounded YAML;
+    raises yaml.YAMLError (``_YamlLimit`` past a limit)."""
+    return yaml.load(text, Loader=_Loader)  # noqa: S506 (a SafeLoader)
+
+
+def _inline_spec(text: str) -> Any:
+    """A per-layer initializer written inline in a list of them, or one InitlabError line."""
+    try:
+        return parse_value(text)
+    except _YamlLimit as exc:
+        raise InitlabError(f"{shown(text)}: {exc.problem}") from None
+    except yaml.YAMLError as exc:
+        problem = getattr(exc, "problem", None) or "not valid YAML"
+        raise InitlabError(f"{shown(text)} is not a valid per-layer list or mapping: {problem}; "
+                           f"write e.g. '{{default: he, last: zeros}}' or '[he, he, zeros]'"
+                           ) from None
+
+
 def apply_override(data: dict[str, Any], assignment: str) -> None:
     """Apply one ``key.path=value`` (value parsed as YAML: ``[2,20,1]``, ``0.05``, ``he``)."""
     key, sep, raw = assignment.partition("=")
@@ -419,7 +449,7 @@ def apply_override(data: dict[str, Any], assignment: str) -> None:
     if not sep or not key:
         raise InitlabError(f"--set expects key.path=value, got {shown(assignment)}")
     try:
-        value = yaml.load(raw, Loader=_Loader) if raw.strip() else None  # noqa: S506 (safe)
+        value = parse_value(raw) if raw.strip() else None
     except _YamlLimit as exc:
         raise InitlabError(f"--set {key}: {exc.problem}") from None
     except yaml.YAMLError:
@@ -503,23 +533,27 @@ def load(path: str | Path, overrides: list[str] | tuple[str, ...] = (),
     return validate(data, str(path), schema)
 
 
-def split_specs(text: str) -> list[str]:
-    """'he,normal(std=0.5),he(mode=fan_out)' → ['he', 'normal(std=0.5)', 'he(mode=fan_out)']:
-    commas split only outside parentheses."""
-    parts, depth, start = [], 0, 0
+def split_specs(text: str) -> list[Any]:
+    """'he,normal(std=0.5),{default: he, last: zeros}' → ['he', 'normal(std=0.5)',
+    {'default': 'he', 'last': 'zeros'}]: commas split only outside (), [] and {}; a part in
+    [] or {} (one initializer per layer) is read as YAML."""
+    parts, start, pairs = [], 0, {"(": ")", "[": "]", "{": "}"}
+    closing = {v: k for k, v in pairs.items()}
+    stack: list[str] = []
     for i, ch in enumerate(text):
-        depth += (ch == "(") - (ch == ")")
-        if depth < 0:
-            raise InitlabError(f"unbalanced ')' in {shown(text)}")
-        if ch == "," and depth == 0:
+        if ch in pairs:
+            stack.append(ch)
+        elif ch in closing and (not stack or stack.pop() != closing[ch]):
+            raise InitlabError(f"unbalanced {ch!r} in {shown(text)}")
+        if ch == "," and not stack:
             parts.append(text[start:i].strip())
             start = i + 1
-    if depth:
-        raise InitlabError(f"unbalanced '(' in {shown(text)}")
+    if stack:
+        raise InitlabError(f"unbalanced {stack[-1]!r} in {shown(text)}")
     parts.append(text[start:].strip())
     if any(not p for p in parts):
         raise InitlabError(f"empty name in the list {shown(text)}")
-    return parts
+    return [_inline_spec(p) if p[0] in "[{" else p for p in parts]
 
 
 def dump(cfg: BaseModel) -> str:

@@ -3,7 +3,8 @@
 ``build`` checks everything that needs the data set (layer sizes, the loss against the task, the
 batch size) before anything runs or is written, and lays out the experiment axis init-major: all
 seeds of the first initializer, then the next; ``Plan.groups`` gives each initializer's slice.
-``initial_values`` draws the starting weights of experiments [start, stop).
+``starting_values`` draws the starting weights of experiments [start, stop) and rescales those of
+LSUV experiments on their training batches.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from initlab.engine import activations, losses, memory, train
 from initlab.engine.nn import Network
 from initlab.errors import InitlabError, shown
 from initlab.experiments import config, datasets
-from initlab.inits import draw
+from initlab.inits import draw, lsuv
 from initlab.inits.streams import check_seed
 
 
@@ -38,8 +39,7 @@ class Plan:
     config: config.RunConfig
     dataset: datasets.Dataset
     net: Network
-    weight_inits: dict[str, draw.Initializer]
-    bias_init: draw.Initializer
+    inits: dict[str, draw.LayerInits]  # label → weight and bias laws, layer by layer
     experiments: list[Experiment]
 
     @property
@@ -105,19 +105,19 @@ def build(cfg: config.RunConfig, *, seeds: Sequence[int] | None = None,
     net = Network(tuple(cfg.model.layers), acts, losses.get(cfg.train.loss), cfg.model.bias)
     _check_fits(cfg, net, data)
     w_shapes = [w for w, _ in net.shapes()]
-    b_shapes = [b for _, b in net.shapes()]
-    weight_inits: dict[str, draw.Initializer] = {}
+    chosen: dict[str, draw.LayerInits] = {}
     for spec in inits if inits is not None else [cfg.init.weights]:
-        choice = draw.resolve(spec, w_shapes, "weights")
-        if choice.label in weight_inits:
+        choice = draw.resolve_layers(spec, cfg.init.bias, w_shapes, net.bias)
+        if choice.lsuv is not None:
+            lsuv.check(net, choice.lsuv)
+        if choice.label in chosen:
             raise InitlabError(f"initializer '{choice.label}' is listed twice")
-        weight_inits[choice.label] = choice
-    bias_init = draw.resolve(cfg.init.bias, b_shapes, "bias")
+        chosen[choice.label] = choice
     seed_list = seeds if seeds is not None else [cfg.seed]
     if not seed_list:
         raise InitlabError("at least one seed is needed")
     n_seeds = seed_list.stop - seed_list.start if isinstance(seed_list, range) else len(seed_list)
-    n = len(weight_inits) * n_seeds
+    n = len(chosen) * n_seeds
     memory.refuse_unless_fits(
         n * memory.host_bytes_per_experiment(net.depth, log_points(cfg, data.n_train)),
         memory.host_budget(), f"keeping the results of {n:,} experiment{'s' if n != 1 else ''}",
@@ -126,8 +126,8 @@ def build(cfg: config.RunConfig, *, seeds: Sequence[int] | None = None,
         raise InitlabError(f"seeds must be distinct, got {shown(list(seed_list))}")
     check_seed(seed_list[0] if isinstance(seed_list, range) else min(seed_list), cfg.rng)
     check_seed(seed_list[-1] if isinstance(seed_list, range) else max(seed_list), cfg.rng)
-    experiments = [Experiment(label, s) for label in weight_inits for s in seed_list]
-    return Plan(cfg, data, net, weight_inits, bias_init, experiments)
+    experiments = [Experiment(label, s) for label in chosen for s in seed_list]
+    return Plan(cfg, data, net, chosen, experiments)
 
 
 def from_file(path: str | Path, overrides: list[str] | tuple[str, ...] = (),
@@ -139,11 +139,36 @@ def from_file(path: str | Path, overrides: list[str] | tuple[str, ...] = (),
     return build(cfg, seeds=seeds, base_dir=Path(path).parent)
 
 
-def initial_values(plan: Plan, start: int = 0, stop: int | None = None) -> dict[str, np.ndarray]:
-    """Starting parameters {'W1': (E, n_out, n_in), 'b1': (E, n_out), …} on the host, float64,
-    of experiments [start, stop) (default: all); see ``inits.draw.StartingWeights``."""
+@dataclass
+class StartingValues:
+    """Starting parameters {'W1': (E, n_out, n_in), 'b1': (E, n_out), …} (host, float64) and,
+    per experiment, its LSUV log (one ``lsuv.LayerLog`` per layer; None: not an LSUV init)."""
+
+    weights: dict[str, np.ndarray]
+    lsuv: list[list[lsuv.LayerLog] | None]
+
+
+def starting_values(plan: Plan, start: int = 0, stop: int | None = None,
+                    xp: Any = np) -> StartingValues:
+    """The starting parameters of experiments [start, stop) (default: all): drawn by
+    ``inits.draw.StartingWeights``, then, for an LSUV initializer, rescaled layer by layer on a
+    batch of the training inputs of each experiment's seed (``inits.lsuv.rescale``, on ``xp``)."""
     net, chosen = plan.net, plan.experiments[start:stop]
-    return draw.StartingWeights(
-        [plan.weight_inits[e.init] for e in chosen], [e.seed for e in chosen], plan.config.rng,
-        [w for w, _ in net.shapes()], [a.name for a in net.activations],
-        bias=plan.bias_init if net.bias else None).all_layers()
+    weights = draw.StartingWeights(
+        [plan.inits[e.init] for e in chosen], [e.seed for e in chosen], plan.config.rng,
+        [w for w, _ in net.shapes()], [a.name for a in net.activations]).all_layers()
+    logs: list[list[lsuv.LayerLog] | None] = [None] * len(chosen)
+    for label, init in plan.inits.items():
+        rows = [i for i, e in enumerate(chosen) if e.init == label]
+        if init.lsuv is None or not rows:
+            continue
+        found = lsuv.rescale(xp, net, weights, plan.dataset.X_train, rows,
+                             [chosen[i].seed for i in rows], init.lsuv)
+        for i, log in zip(rows, found, strict=True):
+            logs[i] = log
+    return StartingValues(weights, logs)
+
+
+def initial_values(plan: Plan, start: int = 0, stop: int | None = None) -> dict[str, np.ndarray]:
+    """``starting_values(plan, start, stop).weights``, on the host."""
+    return starting_values(plan, start, stop).weights

@@ -26,7 +26,8 @@ import numpy as np
 
 from initlab.engine import interrupts, memory, nn, stats, train
 from initlab.engine.backend import Backend, single_threaded_blas, to_numpy
-from initlab.experiments.plan import Plan, initial_values
+from initlab.experiments.plan import Plan, starting_values
+from initlab.inits.lsuv import LayerLog
 
 WEIGHTS_KEEP_BYTES = 1 << 30  # chunked runs keep host weight copies up to this size
 SHOW_OUTPUTS_UP_TO = 16  # regression sets this small report the network's outputs
@@ -70,6 +71,7 @@ class RunResult:
     train_outputs: np.ndarray | None = None  # (E, k, m) for small regression sets
     workers: int = 1  # worker processes of the largest chunk
     chunks: list[Chunk] = field(default_factory=list)
+    lsuv: list[list[LayerLog] | None] = field(default_factory=list)  # per experiment; None: no
 
     @property
     def status(self) -> str:
@@ -157,7 +159,8 @@ def _train_chunk(plan: Plan, backend: Backend, data: tuple[Any, Any, Any, Any], 
     xp, cfg, net, task = backend.xp, plan.config, plan.net, plan.dataset.task
     X, Y, Xt, Yt = data
     p = nn.ParamStore(xp, net, chunk.stop - chunk.start, np.dtype(cfg.dtype))
-    p.load(initial_values(plan, chunk.start, chunk.stop))
+    start = starting_values(plan, chunk.start, chunk.stop, xp)
+    p.load(start.weights)
     weights_init = p.to_host()
     layers_init = stats.layer_stats(xp, net, p, X, Y)
     if callbacks.on_init_stats is not None:
@@ -179,7 +182,7 @@ def _train_chunk(plan: Plan, backend: Backend, data: tuple[Any, Any, Any, Any], 
         final_cost=history.log_costs[-1],
         train_outputs=outputs(xp, net, p, X) if small_regression else None,
         workers=worker_count(plan, backend, p.n_exp, n_workers),
-        chunks=[chunk])
+        chunks=[chunk], lsuv=start.lsuv)
     return part if history.lost is None else _without(part, ~history.lost)
 
 
@@ -212,7 +215,8 @@ def _without(part: RunResult, keep: np.ndarray) -> RunResult:
         weights_final={k: v[rows] for k, v in part.weights_final.items()},
         layers_init=part.layers_init.take(rows), layers_final=part.layers_final.take(rows),
         train_accuracy=pick(part.train_accuracy), test_accuracy=pick(part.test_accuracy),
-        final_cost=part.final_cost[rows], train_outputs=pick(part.train_outputs))
+        final_cost=part.final_cost[rows], train_outputs=pick(part.train_outputs),
+        lsuv=[part.lsuv[r] for r in rows])
 
 
 def _concatenate(plan: Plan, parts: list[RunResult]) -> RunResult:
@@ -240,4 +244,5 @@ def _concatenate(plan: Plan, parts: list[RunResult]) -> RunResult:
         final_cost=cat(lambda r: r.final_cost),
         train_outputs=cat(lambda r: r.train_outputs),
         workers=max(part.workers for part in parts),
-        chunks=[part.chunks[0] for part in parts])
+        chunks=[part.chunks[0] for part in parts],
+        lsuv=[log for part in parts for log in part.lsuv])

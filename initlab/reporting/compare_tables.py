@@ -13,6 +13,7 @@ from rich.table import Table
 from rich.text import Text
 
 from initlab.engine.stats import LayerStats
+from initlab.reporting import run_tables
 from initlab.reporting.fit import Col, break_labels, column_table, fit_tables, fits, print_all
 from initlab.reporting.format import curve_sparkline, fmt, pct, table
 from initlab.reporting.run_tables import layer_names, layer_names_broken, sat_or_dead
@@ -324,6 +325,7 @@ def render(console: Console, found: Any, summary_only: bool = False) -> None:
         head()
         curve_lines(console, found.curves, result.history.log_iterations)
     head()
+    run_tables.lsuv_lines(console, result)
     compare_table(console, found.summaries, found.best, found.success, found.target_cost,
                   result.plan.config.train.log_every)
     if found.pairs:

@@ -76,6 +76,17 @@ def catalogue_table(console: Console, title: str, rows: list[dict], columns: lis
     console.print(t)
 
 
+def describe_table(console: Console, title: str, lines: list[tuple[str, str]]) -> None:
+    """One entry described: a bold title, then one 'what  value' row per line."""
+    t = Table.grid(padding=(0, 2))
+    t.add_column(style="bold cyan", no_wrap=True)
+    t.add_column(overflow="fold")
+    for what, value in lines:
+        t.add_row(escape(what), escape(value))
+    console.print(escape(title), style="bold", markup=False)
+    console.print(t)
+
+
 def _cell(v: Any) -> str:
     if isinstance(v, dict):
         return ", ".join(f"{k}={val}" for k, val in v.items()) or "—"

@@ -20,6 +20,7 @@ import numpy as np
 from initlab.commands.pairs import Pair
 from initlab.commands.seedstats import InitSummary
 from initlab.engine.stats import OPTIONAL_KEYS, STAT_KEYS, LayerStats
+from initlab.inits import lsuv
 
 HISTORY_HEADER = ["iteration", "experiment", "init", "seed", "cost"]
 EXPERIMENTS_HEADER = ["experiment", "init", "seed", "train_accuracy", "test_accuracy",
@@ -75,6 +76,12 @@ def metrics(result: Any, interrupted: bool = False) -> dict[str, Any]:
         })
         if result.train_outputs is not None:
             experiments[-1]["train_outputs"] = result.train_outputs[e].tolist()
+        log = result.lsuv[e] if result.lsuv else None
+        if log is not None:
+            params = plan.inits[exp.init].lsuv
+            experiments[-1]["lsuv"] = {"params": params.model_dump(),
+                                       "converged": all(x.converged for x in log),
+                                       "layers": lsuv.record(log)}
     out = {"name": plan.config.name, "status": status,
            "iterations": hist.n_iterations, "planned_iterations": hist.planned_iterations,
            "device": result.backend.label,

@@ -33,6 +33,7 @@ def tables(console: Console, saved: Any) -> None:
     for t, iteration in enumerate(hist.log_iterations):
         costs = hist.log_costs[t] if hist.logged is None else hist.log_costs[t][hist.logged[t]]
         console.print(run_tables.cost_line(iteration, costs, ""), markup=False)
+    run_tables.lsuv_lines(console, result)
     run_tables.layer_table(console, result.layers_final, "Per layer after training",
                            symmetry=True)
     run_tables.final_table(console, result)

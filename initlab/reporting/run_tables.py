@@ -11,6 +11,7 @@ from rich.table import Table
 
 from initlab.engine.memory import ChunkPlan, human_bytes
 from initlab.engine.stats import LayerStats
+from initlab.inits import fans, lsuv
 from initlab.reporting.fit import Col, break_labels, fit_tables, fits, print_all, prints_whole
 from initlab.reporting.format import fmt, pct, table
 
@@ -29,6 +30,26 @@ def seeds_text(seeds: list[int]) -> str:
     return f"{len(seeds)} seeds ({listed})"
 
 
+def lsuv_lines(console: Console, result: Any) -> None:
+    """Per LSUV initializer, one line: did every layer of every seed reach its target, and in
+    how many rescalings (``inits.lsuv.summary``); nothing without LSUV."""
+    if not result.lsuv:
+        return
+    for label, where in result.plan.groups.items():
+        logs = [log for log in result.lsuv[where] if log is not None]
+        if logs:
+            text = lsuv.summary(logs, result.plan.inits[label].lsuv)
+            if len(result.plan.groups) > 1:  # 'lsuv(tol=0.05): 3 layers converged …'
+                text = f"{label}: {text.removeprefix('lsuv: ')}"
+            console.print(text, markup=False)
+
+
+def auto_gain_text(acts: list[Any]) -> str:
+    """'tanh 1.5925 (PyTorch's table: 5/3 = 1.6667); …' for each distinct activation, or ''."""
+    distinct = {a.label: a for a in acts}
+    return "; ".join(fans.auto_gain_line(a) for a in distinct.values())
+
+
 def header(console: Console, plan: Any, device_label: str) -> None:
     """The resolved experiment: architecture, initializer and formula, data, training, device."""
     cfg, net, data = plan.config, plan.net, plan.dataset
@@ -40,10 +61,18 @@ def header(console: Console, plan: Any, device_label: str) -> None:
     row = lambda key, text: t.add_row(key, escape(text))  # noqa: E731
     row("experiment", cfg.name)
     row("network", f"{arch}  ({acts}){'' if net.bias else ', no biases'}")
-    for label, choice in plan.weight_inits.items():
-        row("weights", f"{label}: {choice.formula()}")
-    if net.bias:
-        row("biases", f"{plan.bias_init.label}: {plan.bias_init.formula()}")
+    for choice in plan.inits.values():
+        row("weights", f"{choice.label}: {choice.formula()}")
+    auto = auto_gain_text([net.activations[l] for c in plan.inits.values()
+                           for l in c.auto_gain_layers()])
+    if auto:
+        row("auto gain", auto)
+    if net.bias:  # a preset's row above names its biases too
+        own = {label: c.bias_formula() for label, c in plan.inits.items() if c.preset is None}
+        for label, text in own.items():
+            row("biases", text if len(set(own.values())) == 1 else f"{label}: {text}")
+            if len(set(own.values())) == 1:
+                break
     row("data", data.description)
     tr = cfg.train
     batch = "full batch" if tr.batch_size is None else f"batch {tr.batch_size}"
