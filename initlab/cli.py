@@ -393,6 +393,169 @@ def compare(
     _finish(path, found.run.history.failure, stopped, as_json)
 
 
+SWEEP_HELP = (
+    "A grid over any keys of an experiment or probe file — depth, width, lr, the activation, "
+    "σ_w, σ_b — with initializers × seeds batched inside every grid point. The sweep file names "
+    "a base file and a grid:\n\n"
+    "base: digits_tanh / grid: {model.depth: [2, 4, 8], train.lr: [0.01, 0.1]} / inits: "
+    "[xavier_normal, he] / seeds: 5 / metric: train_accuracy\n\n"
+    "(model.depth, model.width: uniform hidden stacks of a run base). Every point is validated "
+    "with its memory first; then each is one compare (or probe) in a worker process — a local "
+    "pool (--backend local) or Ray tasks (--backend ray, pip install 'initlab\\[ray]'), on a "
+    "local cluster or a running one (--address) — and its folder is written as it arrives. A "
+    "point's numbers do not depend on the backend, the worker or the order. A failed point "
+    "(an error, every seed diverged, a dead worker) is recorded and the sweep goes on; --resume "
+    "FOLDER reruns the points that did not complete. Ctrl-C or SIGTERM keeps what finished "
+    "(exit 130).\n\n"
+    "Writes points/p0000…/ (each a compare or probe folder), sweep.json and sweep.csv (one row "
+    "per point × initializer), and prints a table: a row per point, a column per initializer, "
+    "the best of each row in bold.\n\n"
+    "Example: initlab sweep sweep_depth --dry-run")
+
+
+@app.command(help=SWEEP_HELP, short_help="Grids over any key, locally or on a Ray cluster.")
+def sweep(
+    file: str = typer.Argument(..., show_default=False,
+                               help="Sweep file: a path or a shipped name (sweep_depth)."),
+    backend: str = typer.Option("local", "--backend",
+                                help="local (a process pool) or ray (Ray tasks)."),
+    address: str | None = typer.Option(None, "--address", show_default=False,
+                                       help="Ray: a running cluster (ray://head:10001 or "
+                                            "auto); default: start a local one."),
+    n_workers: int | None = typer.Option(None, "--workers", min=1, show_default=False,
+                                         help="Points at a time (default: one per core; "
+                                              "ray: the cluster's CPUs / --cpus-per-point)."),
+    cpus_per_point: float = typer.Option(1.0, "--cpus-per-point", min=0.01,
+                                         help="Ray: CPUs each point asks for."),
+    gpus_per_point: float = typer.Option(0.0, "--gpus-per-point", min=0.0,
+                                         help="Ray: GPUs each point asks for (with --device "
+                                              "gpu)."),
+    resume: str | None = typer.Option(None, "--resume", show_default=False,
+                                      help="A sweep folder: rerun only its points that did "
+                                           "not complete."),
+    device: str | None = DEVICE_OPTION, max_memory: str | None = MAX_MEMORY_OPTION,
+    out: str | None = OUT_OPTION, overwrite: bool = OVERWRITE_OPTION,
+    quiet: bool = QUIET_OPTION, as_json: bool = JSON_OPTION, dry_run: bool = DRY_RUN_OPTION,
+    plot: bool = typer.Option(False, "--plot",
+                              help="Draw the metric against the grid (one key: lines with 95% "
+                                   "bands; more: a heatmap per initializer), PNG and SVG."),
+) -> None:
+    """The `sweep` command (help text: SWEEP_HELP)."""
+    from initlab.commands import sweep as command  # noqa: PLC0415
+    from initlab.experiments import sweep as sweep_file  # noqa: PLC0415
+    from initlab.reporting import folder, live, sweep_files, sweep_tables  # noqa: PLC0415
+
+    if backend not in command.BACKENDS:
+        raise InitlabError(f"--backend: unknown backend {backend!r}; valid: "
+                           f"{', '.join(command.BACKENDS)}")
+    if backend == "local" and (address is not None or gpus_per_point):
+        raise InitlabError("--address and --gpus-per-point are for --backend ray")
+    if resume is not None and (out is not None or overwrite):
+        raise InitlabError("--resume writes into the sweep folder it is given; leave out --out "
+                           "and --overwrite")
+    found = sweep_file.load(file)
+    pool = None
+    if backend == "ray" and not dry_run:
+        pool = command.RayPool(address, cpus_per_point, gpus_per_point, n_workers)
+    workers = pool.slots if pool is not None else _workers(n_workers)
+    plan = command.plan(found, workers=workers, limit=_limit(max_memory), device=device)
+    show = _show(quiet, as_json)
+    show.print(sweep_tables.grid_line(plan), markup=False)
+    if dry_run:
+        for p in plan.points:
+            show.print(f"  point {p.point.index}: {p.point.label()}  ({p.experiments} models, "
+                       f"~{_human(p.bytes)})", markup=False)
+        console.print(f"dry run: {len(plan.points)} point(s), nothing run or written",
+                      markup=False)
+        return
+    root = Path(resume) if resume is not None else None
+    kept: dict[int, dict] = {}
+    if root is not None:
+        kept = {i: r for i, r in sweep_files.read_resumed(root, plan).items()
+                if r["status"] == "completed"}
+    else:
+        target = _out(out)
+        folder.check_target(target, overwrite)
+        root = target or folder.new_run_dir(folder.RESULTS, f"{found.file.name}-sweep")
+        if target is not None and target.exists() and overwrite:
+            import shutil  # noqa: PLC0415
+
+            shutil.rmtree(target)
+        (root / "points").mkdir(parents=True, exist_ok=True)
+        folder.atomic_write(root / "sweep.yaml", found.source.read_bytes())
+    by_index = {p.point.index: p for p in plan.points}
+    records_ = {i: kept.get(i) or sweep_files.point_record(p.point, "pending", None,
+                                                          found.kind)
+                for i, p in by_index.items()}
+    todo = [replace_task(p.task, str(root / "points" / f".p{i:04d}.running"))
+            for i, p in by_index.items() if i not in kept]
+    label = pool.name if pool is not None else "local"
+    record = lambda status: sweep_files.sweep_record(  # noqa: E731
+        plan, [records_[i] for i in sorted(records_)], status, label)
+    sweep_files.write_sweep(root, record("running"))
+    pool = pool or command.LocalPool(workers)
+
+    def arrived(outcome: Any) -> None:
+        point = by_index[outcome.index].point
+        if outcome.found is not None:
+            sweep_files.write_point(root, point, outcome, found.kind)
+        records_[outcome.index] = sweep_files.point_record(point, outcome.status, outcome,
+                                                           found.kind)
+        Path(root / "points" / f".p{outcome.index:04d}.running").unlink(missing_ok=True)
+        sweep_files.append_point(root, records_[outcome.index])
+        if outcome.status != "completed":
+            show.print(f"point {outcome.index} ({point.label()}): {outcome.status}"
+                       f"{': ' + outcome.error if outcome.error else ''}", markup=False)
+
+    with interrupts.stop_requests(), live.progress(live.bar_console(show, err_console),
+                                                   "points") as on_step:
+        left = command.execute(todo, pool, arrived, interrupts.requested,
+                               lambda pr: on_step(pr.done, pr.total))
+    for i in left:
+        records_[i] = sweep_files.point_record(by_index[i].point, "interrupted", None,
+                                               found.kind)
+        Path(root / "points" / f".p{i:04d}.running").unlink(missing_ok=True)
+    failed = sum(r["status"] == "failed" for r in records_.values())
+    status = "interrupted" if left else "failed" if failed else "completed"
+    final = record(status)
+    sweep_files.write_sweep(root, final)
+    if as_json:
+        _emit_json(final)
+    else:
+        sweep_tables.summary_table(console if quiet else show, final)
+    if plot and not left:
+        _sweep_pictures(root, final, err_console if as_json else console)
+    if failed and not left:
+        console.print(f"results: {root}", markup=False)
+        raise RunFailed(f"{failed} of {len(records_)} point(s) failed; initlab sweep {file} "
+                        f"--resume {root} reruns them")
+    _finish(root, None, bool(left), as_json)
+
+
+def _sweep_pictures(root: Path, record: dict, out: Console) -> None:
+    from initlab.reporting import plots, sweep_plots  # noqa: PLC0415
+
+    why = plots.missing()
+    if why is not None:
+        err_console.print(f"no pictures: {why}", markup=False, highlight=False, soft_wrap=True)
+        return
+    for path in sweep_plots.draw(root, record):
+        out.print(f"wrote {path}", markup=False, highlight=False, soft_wrap=True)
+
+
+def replace_task(task: Any, marker: str) -> Any:
+    """``task`` with the file its worker writes its pid to while it runs."""
+    import dataclasses  # noqa: PLC0415
+
+    return dataclasses.replace(task, marker=marker)
+
+
+def _human(n: int) -> str:
+    from initlab.engine.memory import human_bytes  # noqa: PLC0415
+
+    return human_bytes(n)
+
+
 REPORT_HELP = (
     "Print again the tables of a saved results folder (of run, compare or probe), from its "
     "files alone: nothing is trained or probed again. With matplotlib installed "
@@ -567,6 +730,24 @@ def schema(probe_file: bool = typer.Option(False, "--probe",
 
     kind = config_mod.ProbeConfig if probe_file else config_mod.RunConfig
     _emit_json(config_mod.schema(kind))
+
+
+@app.command("bench-sweep", short_help="Speed: the sweep's engines, local pool and Ray.")
+def bench_sweep(
+    points: int = typer.Option(20, "--points", min=1, help="Grid points (a learning-rate grid)."),
+    epochs: int = typer.Option(2000, "--epochs", min=1, help="Epochs of every point."),
+    n_workers: int | None = typer.Option(None, "--workers", min=1, show_default=False,
+                                         help="Points at a time for the parallel rows "
+                                              "(default: one per core)."),
+    repeat: int = typer.Option(1, "--repeat", min=1, help="Timed repetitions (best is kept)."),
+) -> None:
+    """Time one grid of he_circles points: one after another in one process (the baseline),
+    then whole `initlab sweep` processes on the local pool (1 and N workers) and on a local Ray
+    cluster (when Ray is installed); each row's speed-up and its overhead per point."""
+    from initlab.commands import bench_sweep as command  # noqa: PLC0415
+    from initlab.reporting.bench_tables import bench_table  # noqa: PLC0415
+
+    bench_table(console, command.run(points, epochs, _workers(n_workers), repeat))
 
 
 @app.command("bench-train", short_help="Speed: start-up, the batched engine vs the notebook loop.")

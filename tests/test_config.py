@@ -11,7 +11,9 @@ from initlab.experiments import config
 
 from conftest import capped_message
 
-CONFIGS = sorted((Path(__file__).resolve().parents[1] / "configs").glob("*.yaml"))
+ALL_CONFIGS = sorted((Path(__file__).resolve().parents[1] / "configs").glob("*.yaml"))
+SWEEPS = [p for p in ALL_CONFIGS if "grid" in yaml.safe_load(p.read_text())]
+CONFIGS = [p for p in ALL_CONFIGS if p not in SWEEPS]  # experiment and probe files
 
 BASE = {
     "name": "t",
@@ -295,6 +297,15 @@ def test_dump_round_trips_overrides_and_extras(tmp_path):
     assert reloaded == exp
     assert reloaded.train.batch_size == 32 and reloaded.train.eps == 1e-12
     assert reloaded.dataset.params() == {"noise": 0.25, "n_train": 100}
+
+
+@pytest.mark.parametrize("path", SWEEPS, ids=[p.stem for p in SWEEPS])
+def test_shipped_sweeps_load_and_are_refused_by_run_in_one_line(path):
+    from initlab.experiments import sweep as sweep_file
+
+    assert len(sweep_file.load(path).points) >= 2
+    with pytest.raises(InitlabError, match="is a sweep file .* initlab sweep"):
+        config.load(path)
 
 
 def test_repo_configs_exist_and_load():

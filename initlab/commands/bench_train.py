@@ -60,6 +60,8 @@ class Bench:
 
     title: str
     rows: list[Timing]
+    baseline: str = "loop"  # the speed-up column's heading: 'vs loop'
+    note: str = "target"  # the last column's heading
 
 
 def _time(fn) -> float:

@@ -27,12 +27,26 @@ class Backend:
     xp: ModuleType
     label: str
 
+    def __reduce__(self) -> tuple[Any, tuple[str, str]]:
+        """Sent to another process (a sweep's results), a Backend travels as its name and label
+        (an array module cannot be pickled); see ``_arrived``."""
+        return _arrived, (self.name, self.label)
+
     def asarray(self, a: Any, dtype: Any = None) -> Any:
         return self.xp.asarray(a, dtype=dtype)
 
     def synchronize(self) -> None:
         if self.name == "gpu":
             self.xp.cuda.Device().synchronize()
+
+
+def _arrived(name: str, label: str) -> Backend:
+    """A Backend unpickled: the same device where this process has it, else NumPy with the
+    sender's label (the results that travel with it are host arrays)."""
+    try:
+        return get_backend(name)
+    except InitlabError:
+        return Backend(name, np, label)
 
 
 def _cupy_or_reason() -> tuple[ModuleType | None, str]:

@@ -528,6 +528,9 @@ def load(path: str | Path, overrides: list[str] | tuple[str, ...] = (),
          schema: type[BaseModel] = RunConfig) -> Any:
     """Read an experiment file, apply ``--set`` overrides in order, validate."""
     data = read(path)
+    if "grid" in data and "base" in data:
+        raise InitlabError(f"{path} is a sweep file (it has base and grid); run it with "
+                           f"initlab sweep {path}")
     for assignment in overrides:
         apply_override(data, assignment)
     return validate(data, str(path), schema)

@@ -16,9 +16,9 @@ def bench_table(console: Console, bench: object) -> None:
     target = any(r.target for r in bench.rows)
     t = Table(title=bench.title, title_justify="left")
     for col in ("method", *(["models"] if per_iteration else []), "time (s)",
-                *(["µs / iteration"] if per_iteration else []), "vs loop",
-                *(["same train acc"] if same else []), *(["target"] if target else [])):
-        t.add_column(col, justify="left" if col in ("method", "target") else "right")
+                *(["µs / iteration"] if per_iteration else []), f"vs {bench.baseline}",
+                *(["same train acc"] if same else []), *([bench.note] if target else [])):
+        t.add_column(col, justify="left" if col in ("method", bench.note) else "right")
     for r in bench.rows:
         cells = [r.method, *([str(r.models)] if per_iteration else []), f"{r.seconds:.3f}",
                  *([f"{r.us_per_iteration:.1f}"] if per_iteration else []), f"{r.speedup:.2f}×"]
