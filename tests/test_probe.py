@@ -8,13 +8,14 @@ import math
 import numpy as np
 import pytest
 
-from initlab.commands import probe
+from initlab.commands import meanfield, probe
 from initlab.engine import activations
 from initlab.errors import InitlabError
 from initlab.experiments import config, datasets
 from initlab.experiments import plan as plans
 from initlab.inits import laws as initializers
 from initlab.inits import streams as rngs
+from initlab.reporting import records
 
 
 def probe_config(**fields) -> config.ProbeConfig:
@@ -337,3 +338,78 @@ def test_a_probe_layer_holds_the_weights_run_draws_for_that_seed_and_initializer
             start = plans.initial_values(plans.build(run_cfg))
             np.testing.assert_array_equal(W1[i * 2 + s], start["W1"][0])
             np.testing.assert_array_equal(W2[i * 2 + s], start["W2"][0])
+
+
+# ------------------------------------------------------- two-input correlation and phase
+
+def _without_pair_fields(result: probe.InitProbe) -> list[dict]:
+    return [{k: v for k, v in vars(layer).items()
+             if k not in ("correlation", "predicted_correlation")} for layer in result.layers]
+
+
+def test_the_input_pair_leaves_every_batch_number_unchanged(monkeypatch):
+    spec = probe_config(depth=4, width=24, activation="tanh", inits=("he", "xavier_normal"),
+                        batch=30, seeds=(3, 5), bias="normal(std=0.3)", jacobian=True,
+                        jacobian_points=2, histograms=True)
+    first = probe.run(spec)
+    monkeypatch.setattr(probe, "PAIR_CORRELATION", 0.9)
+    monkeypatch.setattr(probe, "STREAM_PAIR", 7)
+    second = probe.run(spec)
+    for a, b in zip(first, second, strict=True):
+        assert _without_pair_fields(a) == _without_pair_fields(b)
+        assert (a.jacobian, a.forward_ratio, a.backward_ratio) == (
+            b.jacobian, b.forward_ratio, b.backward_ratio)
+        assert a.layers[0].correlation != b.layers[0].correlation
+
+
+def test_orthogonal_linear_stack_keeps_the_pairs_correlation_exactly():
+    # W orthogonal preserves inner products: z_l(x1)·z_l(x2)/(|z_l(x1)||z_l(x2)|) = c0 at every
+    # layer, and σ_w² = 1 exactly, so the c-map of a linear unit (the identity) predicts c0
+    result = probe.run(probe_config(depth=5, width=40, activation="linear",
+                                    inits=("orthogonal",), batch=10, seeds=(0, 1)))[0]
+    np.testing.assert_allclose(stds(result, "correlation"), probe.PAIR_CORRELATION, rtol=1e-12)
+    np.testing.assert_allclose(stds(result, "predicted_correlation"), probe.PAIR_CORRELATION,
+                               rtol=1e-12)
+    assert result.depth_c == 1 and result.depth_q == 1  # settled from the first layer on
+    assert result.phase.chi1 == pytest.approx(1.0, rel=1e-12)  # linear, σ_w² = 1: critical
+
+
+def test_pair_has_the_batchs_length_and_correlation_through_layer_one():
+    # layer 1 is linear in x: predicted c_1 = (σ_w²·c0·q0 + σ_b²)/(σ_w²·q0 + σ_b²)
+    spec = probe_config(depth=2, width=600, activation="relu", inits=("he",), batch=50,
+                        seeds=(0, 1, 2, 3), bias="normal(std=0.5)")
+    result = probe.run(spec)[0]
+    layer = result.layers[0]
+    assert layer.predicted_correlation == pytest.approx((2 * 0.5 + 0.25) / (2 + 0.25), rel=0.01)
+    # 4 seeds × 600 units: standard error (1 − c²)/√2400 ≈ 0.008
+    assert layer.correlation == pytest.approx(layer.predicted_correlation, abs=0.035)
+
+
+def test_a_one_dimensional_input_has_no_pair():
+    result = probe.run(probe_config(depth=3, width=8, activation="tanh", inits=("he",),
+                                    input_dim=1, batch=5))[0]
+    assert all(layer.correlation is None and layer.predicted_correlation is None
+               for layer in result.layers)
+    assert result.depth_c is None
+
+
+def test_phase_needs_one_law_past_the_first_layer():
+    mixed, same = probe.run(probe_config(depth=3, width=30, activation="tanh", batch=10,
+                                         inits=({"default": "he", "last": "zeros"},
+                                                {"default": "he", "first": "zeros"})))
+    assert mixed.phase is None
+    # layers 2 and 3 are he: σ_w² = 2 (drawn: ± a few %), tanh without bias: chaotic, c* = 0
+    assert same.phase.chi1 > 1 and same.phase.c_star == 0.0
+    assert same.phase.q_star == pytest.approx(meanfield.fixed_point("tanh", 2.0, 0.0), rel=0.1)
+
+
+def test_probe_json_layers_carry_the_correlations():
+    found = probe.run(probe_config(depth=2, width=10, activation="tanh", inits=("he",),
+                                   batch=5))
+    record = records.probe_record(found)
+    assert all({"correlation", "predicted_correlation"} <= set(row) for row in record["layers"])
+    # the keys probe.json had (no histograms asked for), in their order, then the new ones
+    assert list(record["layers"][0]) == [
+        "init", "layer", "activation_mean", "activation_std", "predicted_std",
+        "saturated_fraction", "dead_fraction", "grad_std", "predicted_grad_std", "loss_grad_std",
+        "vanished", "saturated", "correlation", "predicted_correlation"]

@@ -13,6 +13,13 @@ Weights and biases are drawn as ``run`` draws them (``inits.draw.StartingWeights
 seed s, the same for every init: common random numbers); gaussian inputs come from
 PCG64(SeedSequence([s, 1])), the injected gradient from [s, 2], a data set's readout from [s, 3].
 
+Two inputs x1, x2 of the input dimension (from [s, 4], so the batch's numbers do not change) with
+uncentred correlation x1·x2/(|x1||x2|) = PAIR_CORRELATION exactly and the batch's second moment
+per coordinate go through the same weights; per layer ``correlation`` is the cosine of
+z_l(x1) and z_l(x2) over units, uncentred as the c-map of mean-field theory describes it
+(``meanfield.c_map``: q12/√(q11·q22), the bias's shared part included), beside
+``predicted_correlation`` (``meanfield.predicted_correlations`` from c0 = PAIR_CORRELATION).
+
 Memory: the current layer's z and a, plus φ'(z_l) of layers 2…L for the backward pass, stored
 (not recomputed) in the cheapest form (``Activation.derivative``): nothing for linear, bool for
 relu, floats otherwise, i.e. at most 8·E·(L−1)·width·grad_samples bytes. Weights are kept for
@@ -42,14 +49,18 @@ from initlab.inits import draw, fans
 HIST_BINS = 30
 VANISH_FACTOR = 1e-3  # a layer has vanished when its activation std < 1e-3 × the input std
 KEEP_WEIGHTS_BYTES = 1 << 30
-STREAM_INPUT, STREAM_GRADIENT, STREAM_READOUT = 1, 2, 3
+STREAM_INPUT, STREAM_GRADIENT, STREAM_READOUT, STREAM_PAIR = 1, 2, 3, 4
+PAIR_CORRELATION = 0.5  # c0 of the two inputs whose correlation is followed through the stack
+CONVERGED = 1e-3  # depth_q, depth_c: the first layer whose next one changes by less than this
 
 
 @dataclass
 class LayerProbe:
     """One init, one layer (1-based), averaged over seeds. ``grad_std``: std of dL/da_l for the
     injected N(0, 1) gradient; ``loss_grad_std``: the same for a data set's loss (else None);
-    ``histogram``: (counts, bin edges) of a_l over all seeds, when asked for."""
+    ``histogram``: (counts, bin edges) of a_l over all seeds, when asked for; ``correlation``:
+    the uncentred cosine of z_l(x1), z_l(x2) for the input pair, ``predicted_correlation`` the
+    c-map's (both None for a 1-dimensional input, which has no pair at PAIR_CORRELATION)."""
 
     init: str
     layer: int
@@ -64,12 +75,18 @@ class LayerProbe:
     vanished: bool
     saturated: bool
     histogram: tuple[list[int], list[float]] | None
+    correlation: float | None = None
+    predicted_correlation: float | None = None
 
 
 @dataclass
 class InitProbe:
     """One init. forward_ratio: activation std layer L / layer 1; backward_ratio: grad std layer
-    1 / layer L; jacobian: {'mean_sq_singular_value', 'condition_number', 'points'} or None."""
+    1 / layer L; jacobian: {'mean_sq_singular_value', 'condition_number', 'points'} or None.
+    phase: ``meanfield.phase`` at the stack's σ_w², σ_b² (the drawn values, averaged over the
+    seeds and layers 2…L) when layers 2…L share one weight law and one bias law, else None.
+    depth_q, depth_c: the first layer l with |std_(l+1)/std_l − 1| < CONVERGED (activation
+    std), resp. |c_(l+1) − c_l| < CONVERGED (measured correlation); None if no layer is."""
 
     init: str
     formula: str
@@ -77,6 +94,9 @@ class InitProbe:
     forward_ratio: float
     backward_ratio: float
     jacobian: dict | None
+    phase: meanfield.Phase | None = None
+    depth_q: int | None = None
+    depth_c: int | None = None
 
 
 def _stream(seed: int, tag: int) -> np.random.Generator:
@@ -93,6 +113,30 @@ def _inputs(cfg: ProbeConfig) -> tuple[np.ndarray, np.ndarray | None, str | None
     found = datasets.REGISTRY.resolve(cfg.input)
     data = datasets.make(found.name, {k: found.params[k] for k in found.user})
     return data.X_train[None], data.y_train, data.task
+
+
+def _pair(cfg: ProbeConfig, n0: int, q0: np.ndarray) -> np.ndarray | None:
+    """(S, n0, 2): per seed s, from stream [s, 4], x1 and x2 with x1·x2/(|x1||x2|) =
+    PAIR_CORRELATION exactly and |x|²/n0 = q0 (the batch's mean square, per seed or one for a
+    data set): Gram–Schmidt on two N(0, I) draws. None when n0 < 2."""
+    if n0 < 2:
+        return None
+    c = PAIR_CORRELATION
+    out = np.empty((len(cfg.seeds), n0, 2))
+    for i, s in enumerate(cfg.seeds):
+        g = _stream(s, STREAM_PAIR).standard_normal((n0, 2))
+        u = g[:, 0] / np.linalg.norm(g[:, 0])
+        v = g[:, 1] - (u @ g[:, 1]) * u
+        v /= np.linalg.norm(v)
+        r = math.sqrt(n0 * q0[i % len(q0)])
+        out[i, :, 0], out[i, :, 1] = r * u, r * (c * u + math.sqrt(1.0 - c * c) * v)
+    return out
+
+
+def _cosine(xp: Any, z: Any) -> Any:
+    """(E,) uncentred cosine over units of z[..., 0] and z[..., 1], z (E, n, 2)."""
+    a, b = z[..., 0], z[..., 1]
+    return (a * b).sum(axis=-1) / xp.sqrt((a * a).sum(axis=-1) * (b * b).sum(axis=-1))
 
 
 def _histogram(xp: Any, act: Activation, values: Any) -> tuple[list[int], list[float]]:
@@ -132,6 +176,9 @@ class _Stack:
         self.kept: dict[int, Any] = {}
         self.dphi: list[Any] = [None] * self.L
         self.sw2, self.sb2 = np.zeros((self.E, self.L)), np.zeros((self.E, self.L))
+        self.q0 = (self.X * self.X).mean(axis=(1, 2))  # per seed, or one for a data set
+        self.pair = _pair(cfg, self.n0, self.q0)
+        self.correlation: np.ndarray | None = None  # (E, L) after forward
         self.on_layer: Callable[[int], None] | None = None
         self.layers_done = 0
 
@@ -164,6 +211,7 @@ class _Stack:
         bufs, cols, J = [xp.empty((E, n, m)), xp.empty((E, n, m))], [], None
         hists: list[list[Any]] = [[None] * self.L for _ in range(I)]
         a = xp.asarray(self.X)
+        pair, corr = None if self.pair is None else xp.asarray(self.pair), []
         for l in range(self.L):
             W, b = self._draw(l)
             if l == 0:  # (I, S, n, n0) @ (S or 1, n0, m): each seed's own input
@@ -172,6 +220,13 @@ class _Stack:
                 xp.matmul(W, a, out=z)
             if b is not None:
                 z += b[:, :, None]
+            if pair is not None:  # the pair: its own small arrays, the batch's untouched
+                zp = (xp.matmul(W.reshape(I, S, n, n0), pair).reshape(E, n, 2) if l == 0
+                      else xp.matmul(W, pair))
+                if b is not None:
+                    zp += b[:, :, None]
+                corr.append(_cosine(xp, zp))
+                pair = act.forward(xp, zp, xp.empty_like(zp))
             a = act.forward(xp, z, bufs[l % 2])
             cols.append(xp.stack([*mean_std(xp, a, scratch), saturated_share(xp, act, a),
                                   dead_share(xp, act, a)]))
@@ -187,6 +242,8 @@ class _Stack:
                 J = d * (xp.broadcast_to(Wf, (I, P, n, n0)) if J is None else xp.matmul(Wf, J))
             self._step()
         self.scratch, self.bufs = scratch, bufs
+        if corr:
+            self.correlation = to_numpy(xp.stack(corr, axis=1))
         return to_numpy(xp.stack(cols, axis=1)), hists, a, J
 
     def backward(self, da: Any) -> np.ndarray:
@@ -232,9 +289,38 @@ class _Stack:
 
     def theory(self) -> list[tuple[list[float], list[float]]]:
         """Mean-field (activation stds, gradient stds) of every experiment."""
-        q0 = (self.X * self.X).mean(axis=(1, 2))
+        q0 = self.q0
         return [meanfield.predicted_stds(self.act, self.sw2[e], self.sb2[e], q0[e % len(q0)])
                 for e in range(self.E)]
+
+    def correlation_theory(self) -> np.ndarray | None:
+        """Mean-field correlation of the pair at every layer, (E, L), with each experiment's
+        σ_w², σ_b² per layer as ``theory`` takes them; None without a pair."""
+        if self.pair is None:
+            return None
+        q0 = self.q0
+        return np.array([meanfield.predicted_correlations(
+            self.act, self.sw2[e], self.sb2[e], q0[e % len(q0)], PAIR_CORRELATION)
+            for e in range(self.E)])
+
+    def phase(self, i: int) -> meanfield.Phase | None:
+        """``meanfield.phase`` of init i at the mean over its seeds and layers 2…L of the drawn
+        σ_w², σ_b², when those layers share one weight law and one bias law (the same resolved
+        Initializer, not explicit arrays); else None."""
+        init = self.inits[i]
+        if self.L < 2 or not _one_law(init.weights[1:]) or (
+                init.biases is not None and not _one_law(init.biases[1:])):
+            return None
+        rows = slice(i * self.S, (i + 1) * self.S)
+        sw2, sb2 = float(self.sw2[rows, 1:].mean()), float(self.sb2[rows, 1:].mean())
+        if not (math.isfinite(sw2) and math.isfinite(sb2)):
+            return None
+        return meanfield.phase(self.act, sw2, sb2)
+
+
+def _one_law(inits: tuple[draw.Initializer, ...]) -> bool:
+    """Every layer the same resolved law (``resolve_layers`` gives one object per spec)."""
+    return all(x is inits[0] for x in inits) and inits[0].values is None
 
 
 def _input_shape(cfg: ProbeConfig) -> tuple[int, int, int]:
@@ -248,8 +334,8 @@ def _input_shape(cfg: ProbeConfig) -> tuple[int, int, int]:
 def peak_bytes(cfg: ProbeConfig) -> int:
     """Memory the probe needs at its peak, in bytes: the inputs, four (E, width, m) buffers
     (z, a, its scratch and the next a), φ'(z) of layers 2…L for the backward pass, a layer's
-    weights drawn on the host and on the device, the weights kept (at most KEEP_WEIGHTS_BYTES)
-    and the forward-mode Jacobian."""
+    weights drawn on the host and on the device, the weights kept (at most KEEP_WEIGHTS_BYTES),
+    the forward-mode Jacobian and the input pair's z, a and a temporary, (E, width, 2) each."""
     n0, m, copies = _input_shape(cfg)
     E, n, L = len(cfg.inits) * len(cfg.seeds), cfg.width, cfg.depth
     k = min(m, cfg.grad_samples or m)
@@ -258,7 +344,7 @@ def peak_bytes(cfg: ProbeConfig) -> int:
     kept = min(E * (L - 1) * n * n * 8, KEEP_WEIGHTS_BYTES)
     jac = 2 * len(cfg.inits) * min(cfg.jacobian_points, m) * n * n0 * 8 if cfg.jacobian else 0
     return (8 * copies * n0 * m + 4 * 8 * E * n * m + dphi * (L - 1) * E * n * k
-            + 2 * 8 * E * n * max(n0, n) + kept + jac)
+            + 2 * 8 * E * n * max(n0, n) + kept + jac + 3 * 8 * E * n * 2)
 
 
 def check_memory(cfg: ProbeConfig, backend: Any, limit: int | None = None) -> int:
@@ -290,10 +376,13 @@ def run(cfg: ProbeConfig, xp: Any = np,
         loss_grads = None if stack.Y is None else stack.backward(stack.loss_gradient(a_top))
         grads = stack.backward(stack.injected_gradient())
         theory = stack.theory()
+        corr = (stack.correlation, stack.correlation_theory())
+        phases = [stack.phase(i) for i in range(stack.I)]
     jac = None if J is None else _jacobian_summary(to_numpy(J), J.shape[1])
     x_std = float(stack.X.std(axis=(1, 2)).mean())
     return [_assemble(cfg, stack.inits[i], stack.act, i, measured, grads, loss_grads, theory,
-                      hists[i], x_std, None if jac is None else jac[i]) for i in range(stack.I)]
+                      hists[i], x_std, None if jac is None else jac[i], corr, phases[i])
+            for i in range(stack.I)]
 
 
 def _jacobian_summary(J: np.ndarray, points: int) -> list[dict]:
@@ -311,15 +400,33 @@ def _jacobian_summary(J: np.ndarray, points: int) -> list[dict]:
     return out
 
 
+def _first_settled(values: list[float | None], relative: bool) -> int | None:
+    """The first layer l (1-based) with |v_(l+1)/v_l − 1| (``relative``) or |v_(l+1) − v_l|
+    below CONVERGED; None if none (NaN and None never count)."""
+    for l in range(len(values) - 1):
+        a, b = values[l], values[l + 1]
+        if a is None or b is None:
+            return None
+        with np.errstate(all="ignore"):
+            change = abs(np.float64(b) / a - 1.0) if relative else abs(b - a)
+        if change < CONVERGED:
+            return l + 1
+    return None
+
+
 def _assemble(cfg: ProbeConfig, init: draw.LayerInits, act: Activation, i: int,
               stats: np.ndarray, grads: np.ndarray, loss_grads: np.ndarray | None, theory: list,
-              hists: list, x_std: float, jac: dict | None) -> InitProbe:
+              hists: list, x_std: float, jac: dict | None,
+              corr: tuple[np.ndarray | None, np.ndarray | None] = (None, None),
+              phase: meanfield.Phase | None = None) -> InitProbe:
     """Average init ``i``'s experiments (e = i·S … i·S + S − 1) over seeds."""
     S = len(cfg.seeds)
     rows = slice(i * S, (i + 1) * S)
     pred = np.mean([t[0] for t in theory[rows]], axis=0)
     pred_g = np.mean([t[1] for t in theory[rows]], axis=0)
     g, lg = grads[rows].mean(axis=0), None if loss_grads is None else loss_grads[rows].mean(0)
+    c_meas = None if corr[0] is None else corr[0][rows].mean(axis=0)
+    c_pred = None if corr[1] is None else corr[1][rows].mean(axis=0)
     layers = []
     for l in range(cfg.depth):
         mean, std, sat, dead = (float(v) for v in stats[:, l, rows].sum(axis=-1) / S)
@@ -331,11 +438,15 @@ def _assemble(cfg: ProbeConfig, init: draw.LayerInits, act: Activation, i: int,
             grad_std=float(g[l]), predicted_grad_std=float(pred_g[l]),
             loss_grad_std=None if lg is None else float(lg[l]),
             vanished=bool(std < VANISH_FACTOR * x_std),
-            saturated=bool(act.bounds is not None and sat > 0.5), histogram=hists[l]))
+            saturated=bool(act.bounds is not None and sat > 0.5), histogram=hists[l],
+            correlation=None if c_meas is None else float(c_meas[l]),
+            predicted_correlation=None if c_pred is None else float(c_pred[l])))
     with np.errstate(all="ignore"):
         fwd = float(np.float64(layers[-1].activation_std) / layers[0].activation_std)
         bwd = float(np.float64(layers[0].grad_std) / layers[-1].grad_std)
     formula = init.formula()
     if init.auto_gain_layers():
         formula += f"; auto gain {fans.auto_gain_line(act)}"
-    return InitProbe(init.label, formula, layers, fwd, bwd, jac)
+    return InitProbe(init.label, formula, layers, fwd, bwd, jac, phase,
+                     _first_settled([r.activation_std for r in layers], relative=True),
+                     _first_settled([r.correlation for r in layers], relative=False))

@@ -16,7 +16,7 @@ from typing import Any
 
 import numpy as np
 
-from initlab.commands import compare, pairs, probe, seedstats
+from initlab.commands import compare, meanfield, pairs, probe, seedstats
 from initlab.engine import memory, stats, train
 from initlab.engine.backend import get_backend
 from initlab.errors import InitlabError, reason
@@ -201,7 +201,8 @@ def compare_result(result: runner.RunResult, found: dict[str, Any]) -> compare.C
                                  float(settings["success_threshold"]), target_cost, chunking)
 
 
-_OPTIONAL_PROBE = {"saturated_fraction", "dead_fraction", "loss_grad_std", "histogram"}
+_OPTIONAL_PROBE = {"saturated_fraction", "dead_fraction", "loss_grad_std", "histogram",
+                   "correlation", "predicted_correlation"}
 
 
 def probe_results(found: dict[str, Any]) -> list[probe.InitProbe]:
@@ -220,4 +221,13 @@ def probe_results(found: dict[str, Any]) -> list[probe.InitProbe]:
     return [probe.InitProbe(s["init"], s["formula"], by_init.get(s["init"], []),
                             np.nan if s["forward_ratio"] is None else s["forward_ratio"],
                             np.nan if s["backward_ratio"] is None else s["backward_ratio"],
-                            s["jacobian"]) for s in found["summary"]]
+                            s["jacobian"], phase=_phase(s.get("phase")),
+                            depth_q=s.get("depth_q"), depth_c=s.get("depth_c"))
+            for s in found["summary"]]
+
+
+def _phase(saved: dict[str, Any] | None) -> meanfield.Phase | None:
+    """A saved phase back (a depth scale or q* saved as null — infinite — comes back NaN)."""
+    if saved is None:
+        return None
+    return meanfield.Phase(**{k: np.nan if v is None else v for k, v in saved.items()})

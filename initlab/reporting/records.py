@@ -203,5 +203,7 @@ def probe_record(found: list[Any]) -> dict[str, Any]:
             layers.append(row)
         summary.append({"init": res.init, "formula": res.formula,
                         "forward_ratio": res.forward_ratio, "backward_ratio": res.backward_ratio,
-                        "jacobian": res.jacobian})
+                        "jacobian": res.jacobian,
+                        "phase": None if res.phase is None else dataclasses.asdict(res.phase),
+                        "depth_q": res.depth_q, "depth_c": res.depth_c})
     return {"layers": layers, "summary": summary}

@@ -25,7 +25,7 @@ SUMMARY_KEYS = {  # sweep.csv's summary columns, by base kind
     "run": ["n_seeds", "train_accuracy_mean", "train_accuracy_ci95", "test_accuracy_mean",
             "test_accuracy_ci95", "success_rate", "median_final_cost",
             "median_iterations_to_target", "diverged"],
-    "probe": ["forward_ratio", "backward_ratio"],
+    "probe": ["forward_ratio", "backward_ratio", "depth_q", "depth_c"],
 }
 
 
