@@ -487,7 +487,7 @@ def sweep(
     records_ = {i: kept.get(i) or sweep_files.point_record(p.point, "pending", None,
                                                           found.kind)
                 for i, p in by_index.items()}
-    todo = [replace_task(p.task, str(root / "points" / f".p{i:04d}.running"))
+    todo = [p.task.marked(root / "points" / f".p{i:04d}.running")
             for i, p in by_index.items() if i not in kept]
     label = pool.name if pool is not None else "local"
     record = lambda status: sweep_files.sweep_record(  # noqa: E731
@@ -541,13 +541,6 @@ def _sweep_pictures(root: Path, record: dict, out: Console) -> None:
         return
     for path in sweep_plots.draw(root, record):
         out.print(f"wrote {path}", markup=False, highlight=False, soft_wrap=True)
-
-
-def replace_task(task: Any, marker: str) -> Any:
-    """``task`` with the file its worker writes its pid to while it runs."""
-    import dataclasses  # noqa: PLC0415
-
-    return dataclasses.replace(task, marker=marker)
 
 
 def _human(n: int) -> str:

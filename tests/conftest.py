@@ -7,6 +7,7 @@ Test modules import the helpers (``from conftest import HE, run_cli``); pytest p
 
 from __future__ import annotations
 
+import math
 import os
 import shutil
 import subprocess
@@ -159,3 +160,15 @@ def capped_message(call: str) -> str:
     lines = out.stdout.splitlines()
     assert len(lines) == 1, out.stdout[:2000]
     return lines[0]
+
+
+def gauss(f, q: float) -> float:
+    """E[f(h)], h ~ N(0, q), by scipy's adaptive quadrature (split at ±1 where tanh bends): the
+    tests' reference, independent of initlab's fixed-node rule."""
+    from scipy import integrate
+
+    s = math.sqrt(q)
+    pieces = ((-12 * s, -1), (-1, 1), (1, 12 * s)) if s > 1 / 12 else ((-12 * s, 12 * s),)
+    return sum(integrate.quad(lambda h: f(h) * math.exp(-h * h / (2 * q))
+                              / math.sqrt(2 * math.pi * q), lo, hi, limit=400, epsabs=0)[0]
+               for lo, hi in pieces)

@@ -7,9 +7,10 @@ import math
 
 import numpy as np
 import pytest
-from scipy import integrate
 
 from initlab.commands import meanfield
+
+from conftest import gauss
 
 
 def test_predicted_linear_is_exact_variance_propagation():
@@ -39,15 +40,6 @@ def test_predicted_relu_uses_half_the_variance():
 
 def sech(h: float) -> float:
     return 2 * math.exp(-abs(h)) / (1 + math.exp(-2 * abs(h)))
-
-
-def gauss(f, q: float) -> float:
-    """E[f(h)], h ~ N(0, q), by adaptive quadrature (split at ±1 where tanh bends)."""
-    s = math.sqrt(q)
-    pieces = ((-12 * s, -1), (-1, 1), (1, 12 * s)) if s > 1 / 12 else ((-12 * s, 12 * s),)
-    return sum(integrate.quad(lambda h: f(h) * math.exp(-h * h / (2 * q))
-                              / math.sqrt(2 * math.pi * q), lo, hi, limit=400, epsabs=0)[0]
-               for lo, hi in pieces)
 
 
 @pytest.mark.parametrize("q", [0.01, 1.0, 482.0, 1e5])

@@ -15,6 +15,8 @@ from initlab.engine import activations
 from initlab.errors import InitlabError
 from initlab.experiments import config
 
+from conftest import gauss
+
 
 def normal_pdf(z: float) -> float:
     return math.exp(-0.5 * z * z) / math.sqrt(2.0 * math.pi)
@@ -22,15 +24,6 @@ def normal_pdf(z: float) -> float:
 
 def sech2(h: float) -> float:
     return 1.0 - math.tanh(h) ** 2
-
-
-def gauss(f, q: float) -> float:
-    """E[f(h)], h ~ N(0, q), by adaptive quadrature (split at ±1 where tanh bends)."""
-    s = math.sqrt(q)
-    pieces = ((-12 * s, -1), (-1, 1), (1, 12 * s)) if s > 1 / 12 else ((-12 * s, 12 * s),)
-    return sum(integrate.quad(lambda h: f(h) * math.exp(-h * h / (2 * q))
-                              / math.sqrt(2 * math.pi * q), lo, hi, limit=400, epsabs=0)[0]
-               for lo, hi in pieces)
 
 
 def gauss2(f, g, q: float, c: float) -> float:

@@ -18,7 +18,7 @@ from __future__ import annotations
 import os
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -48,6 +48,10 @@ class PointTask:
     metric: str
     memory_limit: int | None
     marker: str | None = None  # a file the worker writes its pid to while it runs
+
+    def marked(self, path: Path) -> PointTask:
+        """This task, its worker writing its pid to ``path`` while it runs."""
+        return replace(self, marker=str(path))
 
 
 @dataclass
