@@ -64,7 +64,8 @@ def test_tanh_without_bias_has_its_edge_of_chaos_at_unit_weight_variance():
     # below it q collapses and χ₁ = σ_w² (the q → 0 limit); above it q* > 0 as scipy has it
     below = meanfield.phase("tanh", 0.9, 0.0)
     assert below.q_star == 0.0 and below.chi1 == pytest.approx(0.9, rel=1e-9)
-    assert below.xi_c == pytest.approx(-1 / math.log(0.9), rel=1e-8)
+    # … and the c-map tends to the identity (tanh is linear as q → 0): the correlation freezes
+    assert below.chi_c == 1.0 and below.xi_c == math.inf
     assert meanfield.fixed_point("tanh", 1.2, 0.0) == pytest.approx(scipy_q_star(1.2, 0.0),
                                                                     rel=1e-9)
 
@@ -153,7 +154,10 @@ def test_relu_fixed_point_and_chi1_in_closed_form(sw2, sb2, q_star):
     assert meanfield.fixed_point("relu", sw2, sb2) == pytest.approx(q_star, rel=1e-10)
     got = meanfield.phase("relu", sw2, sb2)
     assert got.chi1 == pytest.approx(sw2 / 2, rel=1e-12)
-    if sw2 < 2:
+    if sw2 < 2 and sb2 == 0:  # relu is homogeneous: c_l = arc-cosine kernel of c_(l−1),
+        # whatever σ_w², with slope 1 at c = 1: c_l → 1 as a power of l, no depth scale
+        assert got.c_star == 1.0 and got.chi_c == 1.0 and got.xi_c == math.inf
+    elif sw2 < 2:
         assert got.c_star == 1.0 and got.xi_c == pytest.approx(-1 / math.log(sw2 / 2),
                                                                rel=1e-10)
         # relu's φ'' is a Dirac at 0, where φ = 0: the q-map is linear, slope χ₁
@@ -252,9 +256,38 @@ def test_probe_correlation_goes_to_one_in_the_ordered_phase():
     assert band[-1] < 0.003 < band[1] < 0.05  # the band narrows as c → 1
     np.testing.assert_array_less(np.abs(measured - predicted), band)
     assert measured[-1] > 0.997
-    # measured increments fall below 1e-3 where the predicted ones do, give or take noise
-    first = 1 + int(np.argmax(np.abs(np.diff(predicted)) < probe.CONVERGED))
-    assert result.depth_c is not None and abs(result.depth_c - first) <= 2
+
+
+def test_measured_correlation_settles_where_the_c_map_does_in_the_ordered_phase():
+    # χ₁ ≈ 0.58, ξ_c ≈ 1.9: c_l → 1 as 1 − c_l ~ e^(−l/ξ_c), within 1e-3 of 1 by layer ~12;
+    # the measured curve (6 seeds × 1000 units) settles there too, give or take noise
+    cfg = config.validate({"depth": 30, "width": WIDTH, "activation": "tanh", "batch": 4,
+                           "inits": [f"normal(std={math.sqrt(0.8 / WIDTH)!r})"],
+                           "bias": f"normal(std={math.sqrt(0.1)!r})", "seeds": list(SEEDS)},
+                          "probe", config.ProbeConfig)
+    result = probe.run(cfg)[0]
+    predicted = [layer.predicted_correlation for layer in result.layers]
+    expected = probe.settling_depth(predicted, relative=False)
+    assert expected is not None and 8 <= expected <= 16
+    assert result.depth_c is not None and abs(result.depth_c - expected) <= 2
+
+
+def test_settling_depth_of_a_noisy_exponential_decay():
+    # v_l = c* + 0.5·e^(−l/ξ) + noise: within tol = max(1e-3, 3σ) of c* once 0.5·e^(−l/ξ) < tol
+    # (later with noise), i.e. l ≈ ξ·ln(0.5/tol); a value still drifting (the std of a
+    # vanishing tanh signal, ~1/√l) is not settled
+    rng = np.random.default_rng(0)
+    layers = np.arange(1, 101)
+    for xi, noise in ((3.0, 0.0), (5.0, 0.01), (10.0, 0.003)):
+        v = 0.3 + 0.5 * np.exp(-layers / xi) + noise * rng.standard_normal(layers.size)
+        tol = max(probe.CONVERGED, probe.NOISE_SIGMAS * noise)
+        found = probe.settling_depth(list(v), relative=False)
+        assert found is not None
+        # noise delays it: the last layers in tol need their noise-free gap below tol − 2σ
+        assert xi * math.log(0.5 / tol) - 2 <= found <= xi * math.log(0.5 / (tol - 2 * noise)) + 2
+    assert probe.settling_depth(list(1.0 / np.sqrt(layers)), relative=True) is None  # drifts
+    assert probe.settling_depth([0.5, 0.5, None, 0.5, 0.5, 0.5], relative=False) is None
+    assert probe.settling_depth([0.5] * 8, relative=False) == 1
 
 
 def test_probe_correlation_goes_to_c_star_below_one_in_the_chaotic_phase():

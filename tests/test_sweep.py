@@ -6,6 +6,7 @@ rerunning only what did not complete; one-line refusals before anything runs."""
 from __future__ import annotations
 
 import json
+import math
 import os
 import signal
 import subprocess
@@ -14,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from initlab.commands import compare
+from initlab.commands import compare, meanfield
 from initlab.engine.backend import get_backend
 from initlab.experiments import runner
 from initlab.experiments import sweep as sweep_file
@@ -153,6 +154,101 @@ def test_a_probe_base_sweeps_its_own_keys(tmp_path):
     assert max(r["layer"] for r in probe["layers"]) == 6
     assert "activation std last/first layer" in " ".join(ran.stdout.split())
     assert (tmp_path / "OUT" / "sweep_lines.png").read_bytes()[:4] == b"\x89PNG"
+
+
+PHASE = """base: deep_tanh_probe
+set: {depth: 24, width: 128, batch: 16}
+grid:
+  sigma_w2: {linspace: [0.5, 3, 3]}
+  sigma_b2: [0, 0.2]
+seeds: 2
+"""
+
+
+def test_a_phase_grid_probes_each_sigma_pair_beside_theory_and_draws_the_diagram(tmp_path):
+    (tmp_path / "phase.yaml").write_text(PHASE)
+    ran = run_cli(tmp_path, "sweep", "phase.yaml", "--out", "OUT", "--plot", columns=120)
+    assert ran.returncode == 0, ran.explain()
+    record = _sweep(tmp_path / "OUT")
+    assert record["grid"]["sigma_w2"] == [0.5, 1.75, 3.0]  # the linspace, written out
+    assert [p["values"] for p in record["points"][:2]] == [
+        {"sigma_w2": 0.5, "sigma_b2": 0}, {"sigma_w2": 0.5, "sigma_b2": 0.2}]
+    point = record["points"][5]  # σ_w² = 3, σ_b² = 0.2: chaotic
+    cfg = (tmp_path / "OUT" / point["folder"] / "config.yaml").read_text()
+    assert "depth: 24" in cfg and "width: 128" in cfg  # the file's set
+    assert "variance_scaling(scale=3.0, mode=fan_in, distribution=normal)" in cfg
+    assert f"normal(std={math.sqrt(0.2)!r})" in cfg
+    summary = point["summary"][0]
+    theory = meanfield.phase("tanh", 3.0, 0.2)
+    assert theory.chi1 > 1 and summary["phase"]["chi1"] == pytest.approx(theory.chi1, rel=0.05)
+    assert summary["measured_xi_c"] == pytest.approx(theory.xi_c, rel=0.5)
+    # the edge of chaos: χ₁ = 1 through σ_w² = 1 at σ_b² = 0, to larger σ_w² as σ_b² grows
+    edge = record["theory"]["edge_of_chaos"]
+    assert edge[0] == [0.0, pytest.approx(1.0, abs=1e-5)] and edge[-1][0] == pytest.approx(0.2)
+    assert all(b[1] > a[1] for a, b in zip(edge, edge[1:], strict=False))
+    text = " ".join(ran.stdout.split())
+    assert "measured settling depths beside mean-field theory" in text and "ξ_c fit" in text
+    assert (tmp_path / "OUT" / "sweep_phase.png").read_bytes()[:4] == b"\x89PNG"
+    header, *rows = (tmp_path / "OUT" / "sweep.csv").read_text().splitlines()
+    assert header.split(",")[-7:] == ["measured_xi_c", "q_star", "c_star", "chi1", "chi_c",
+                                      "xi_q", "xi_c"]
+    assert len(rows) == 6
+
+
+@pytest.mark.parametrize(("grid", "words"), [
+    ("grid: {sigma_w2: [1.0]}\ninits: [he]", "drop inits"),
+    ("grid: {sigma_w2: [0, 1]}", "sigma_w2 takes numbers > 0, got 0"),
+    ("grid: {sigma_b2: [-0.1]}", "sigma_b2 takes numbers >= 0"),
+    ("grid: {sigma_b2: [0.1]}\nset: {bias: zeros}", "drop bias"),
+    ("grid: {depth: [3]}\nset: {depth: 4}", "depth is both a grid key and in set"),
+    ("grid: {model.depth: [3]}", "model.depth is a key of experiment files"),
+    ("grid: {sigma_w2: {linspace: [1, 2]}}", "a range is {linspace: [from, to, count]}"),
+    ("grid: {sigma_w2: {geomspace: [0, 2, 3]}}", "from, to > 0"),
+])
+def test_bad_probe_grids_are_one_line(tmp_path, grid, words):
+    (tmp_path / "bad.yaml").write_text(f"base: deep_tanh_probe\n{grid}\n")
+    ran = run_cli(tmp_path, "sweep", "bad.yaml", "--dry-run")
+    assert ran.returncode == 2, ran.explain()
+    lines = ran.stderr.strip().splitlines()
+    assert len(lines) == 1 and words in lines[0], ran.stderr
+
+
+def test_sigma_keys_belong_to_probe_bases(folder):
+    (folder / "bad.yaml").write_text("base: base.yaml\ngrid: {sigma_w2: [1.0]}\n")
+    ran = run_cli(folder, "sweep", "bad.yaml", "--dry-run")
+    assert ran.returncode == 2 and "sigma_w2 is a key of probe files" in ran.stderr, \
+        ran.explain()
+
+
+def test_a_width_grid_draws_the_coordinate_check_from_the_points(folder):
+    (folder / "coord.yaml").write_text("base: base.yaml\nset: {train.epochs: 5}\n"
+                                       "grid: {model.width: [4, 16, 64]}\ninits: [he]\n"
+                                       "seeds: 2\n")
+    ran = run_cli(folder, "sweep", "coord.yaml", "--out", "OUT", "--plot")
+    assert ran.returncode == 0, ran.explain()
+    record = _sweep(folder / "OUT")
+    assert record["set"] == {"train.epochs": 5}
+    metrics = _metrics(folder / "OUT", 2)
+    assert metrics["iterations"] == 5 and [r["units"] for r in
+                                           metrics["experiments"][0]["layers_init"]] == [64, 64, 1]
+    assert (folder / "OUT" / "sweep_coord.png").read_bytes()[:4] == b"\x89PNG"
+    assert (folder / "OUT" / "sweep_lines.png").exists()
+
+
+def test_coordinate_check_reads_each_layers_std_per_init_and_moment(folder, tmp_path):
+    from initlab.reporting import sweep_plots
+
+    (folder / "coord.yaml").write_text("base: base.yaml\nset: {train.epochs: 3}\n"
+                                       "grid: {model.width: [4, 8]}\ninits: [he, zeros]\n"
+                                       "seeds: 3\n")
+    assert run_cli(folder, "sweep", "coord.yaml", "--out", "OUT").returncode == 0
+    got = sweep_plots._layer_stds(folder / "OUT" / "points" / "p0001", "run")
+    experiments = _metrics(folder / "OUT", 1)["experiments"]
+    for init in ("he", "zeros"):
+        for moment in ("init", "final"):
+            mine = [e[f"layers_{moment}"] for e in experiments if e["init"] == init]
+            expected = [sum(m[l]["activation_std"] for m in mine) / 3 for l in range(3)]
+            assert got[(init, moment)] == pytest.approx(expected, rel=1e-12)
 
 
 # ------------------------------------------------------------- dead workers, interrupts

@@ -13,7 +13,6 @@ through a stack, ``phase`` (q*, c*, χ₁, χ_c and the depth scales ξ_q, ξ_c)
 
 from __future__ import annotations
 
-import functools
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -23,7 +22,7 @@ import numpy as np
 from initlab.engine import activations
 from initlab.engine.activations import GELU_C, SELU_ALPHA, SELU_SCALE, Activation
 from initlab.engine.backend import special
-from initlab.engine.gaussian import H_MAX, Z_MAX, expect, nodes
+from initlab.engine.gaussian import H_MAX, Z_MAX, expect, legendre, nodes
 from initlab.errors import InitlabError
 
 
@@ -157,11 +156,6 @@ def second_derivative(act: str | dict | Activation) -> Callable[[np.ndarray], np
     return lambda h: fn(np.asarray(h, dtype=np.float64), params)
 
 
-@functools.lru_cache(maxsize=8)
-def _legendre(n: int) -> tuple[np.ndarray, np.ndarray]:
-    return np.polynomial.legendre.leggauss(n)
-
-
 def _inner_nodes(shift: np.ndarray, scale: float, n: int) -> tuple[np.ndarray, np.ndarray]:
     """Rows of points z and weights w, Σ_j w_ij·g(shift_i + scale·z_ij) ≈ E[g(shift_i +
     scale·z)], z ~ N(0, 1): composite Gauss–Legendre, ``n`` nodes per panel on z ∈ [−10, 10],
@@ -177,7 +171,7 @@ def _inner_nodes(shift: np.ndarray, scale: float, n: int) -> tuple[np.ndarray, n
         k = start[:, None] + np.arange(count)
         moved = np.clip((k - shift[:, None]) / scale, -Z_MAX, Z_MAX)
         edges = np.sort(np.concatenate([edges, moved], axis=1), axis=1)
-    x, w = _legendre(n)
+    x, w = legendre(n)
     mid, half = (edges[:, 1:] + edges[:, :-1]) / 2, (edges[:, 1:] - edges[:, :-1]) / 2
     z = half[..., None] * x
     z += mid[..., None]
@@ -200,7 +194,7 @@ def _outer_nodes(q: float, width: float, n: int) -> tuple[np.ndarray, np.ndarray
         h = np.concatenate([np.arange(-H_MAX, H_MAX + 1), width * 2.0 ** np.arange(-4, 5),
                             -width * 2.0 ** np.arange(-4, 5)]) / s
         edges = np.union1d(edges, h[np.abs(h) < Z_MAX])
-    x, w = _legendre(n)
+    x, w = legendre(n)
     mid, half = (edges[1:] + edges[:-1]) / 2, (edges[1:] - edges[:-1]) / 2
     z = (mid[:, None] + half[:, None] * x).ravel()
     return s * z, (half[:, None] * w).ravel() * np.exp(-0.5 * z * z) / math.sqrt(2.0 * math.pi)
@@ -233,8 +227,7 @@ def expect2(f: Callable[[np.ndarray], np.ndarray], g: Callable[[np.ndarray], np.
 
 
 def q_map(act: str | dict | Activation, sigma_w2: float, sigma_b2: float, q: float) -> float:
-    """The length map q_l = σ_w²·E[φ(√q_(l−1) z)²] + σ_b² (P eq. 3, S eq. 2); NaN when q is
-    not finite."""
+    """The length map q_l = σ_w²·E[φ(√q_(l−1) z)²] + σ_b²; NaN when q is not finite."""
     act = _activation(act)
     if not math.isfinite(q):
         return math.nan
@@ -251,8 +244,7 @@ def _brentq(f: Callable[[float], float], a: float, b: float, rtol: float = 1e-15
 
 def fixed_point(act: str | dict | Activation, sigma_w2: float, sigma_b2: float,
                 q0: float = 1.0, tol: float = 1e-12, max_iter: int = 10000) -> float:
-    """q* = q_map(q*), reached from ``q0`` by iterating the q-map (P eq. 4, S eq. 2's fixed
-    point), stopped once |Δq| ≤ tol·q.
+    """q* = q_map(q*), reached from ``q0`` by iterating the q-map, stopped once |Δq| ≤ tol·q.
 
     ``math.inf`` when q grows without bound (relu with σ_w² > 2, linear with σ_w² > 1): past
     Q_HUGE, or no fixed point ahead; 0.0 when it collapses: q = 0 is a fixed point (σ_b² = 0,
@@ -313,10 +305,10 @@ def _bracketed(qmap: Callable[[float], float], q: float, up: bool, zero_fixed: b
 def c_map(act: str | dict | Activation, sigma_w2: float, sigma_b2: float, q: float,
           c: float) -> float:
     """The correlation map: c_l = (σ_w²·E[φ(u1)φ(u2)] + σ_b²)/q_l for two inputs of length
-    q = q_(l−1) and correlation c = c_(l−1), u1 = √q z1, u2 = √q (c z1 + √(1−c²) z2)
-    (P eqs. 5–6, S eqs. 3–4). q_l = q_map(q), which is q itself at the fixed point q = q*, so
-    there this is the paper's c-map at length q*; elsewhere it stays a correlation
-    (c_map(q, 1) = 1). NaN when q_l is 0 or not finite."""
+    q = q_(l−1) and correlation c = c_(l−1), u1 = √q z1, u2 = √q (c z1 + √(1−c²) z2).
+    q_l = q_map(q), which is q itself at the fixed point q = q*, so there this is the paper's
+    c-map at length q*; elsewhere it stays a correlation (c_map(q, 1) = 1). NaN when q_l is 0
+    or not finite."""
     act = _activation(act)
     nxt = q_map(act, sigma_w2, sigma_b2, q)
     if not (math.isfinite(nxt) and nxt > 0 and math.isfinite(c)):
@@ -326,8 +318,8 @@ def c_map(act: str | dict | Activation, sigma_w2: float, sigma_b2: float, q: flo
 
 
 def chi_c(act: str | dict | Activation, sigma_w2: float, q: float, c: float) -> float:
-    """σ_w²·E[φ'(u1)φ'(u2)] at length q and correlation c (S eq. 8's argument): the slope
-    ∂c_l/∂c_(l−1) of the c-map at the fixed point q*; at c = 1 it is χ₁ (P eq. 7, S eq. 5)."""
+    """σ_w²·E[φ'(u1)φ'(u2)] at length q and correlation c: the slope
+    ∂c_l/∂c_(l−1) of the c-map at the fixed point q*; at c = 1 it is χ₁."""
     act = _activation(act)
     dphi = _dphi(act)
     return sigma_w2 * expect2(dphi, dphi, q, c)
@@ -337,14 +329,16 @@ def chi_c(act: str | dict | Activation, sigma_w2: float, q: float, c: float) -> 
 class Phase:
     """Where (σ_w², σ_b²) sits in the phase diagram of an activation.
 
-    q_star: the fixed point of the q-map (P eq. 4), inf or 0.0 when q grows or collapses;
+    q_star: the fixed point of the q-map, inf or 0.0 when q grows or collapses;
     c_star: the stable fixed point of the c-map reached from c = 0; 1 in the ordered phase;
-    chi1 = σ_w²·E[φ'(√q* z)²] (P eq. 7, S eq. 5): < 1 ordered, > 1 chaotic, = 1 the edge;
-    chi_c = σ_w²·E[φ'(u1*)φ'(u2*)] at c* (S eq. 8), χ₁ when c* = 1;
-    xi_q = −1/ln(χ₁ + σ_w²·E[φ''(√q* z)·φ(√q* z)]) (S eq. 7): |q_l − q*| ~ e^(−l/ξ_q);
-    xi_c = −1/ln χ_c (S eqs. 8–9): |c_l − c*| ~ e^(−l/ξ_c); inf at the edge (χ_c = 1).
+    chi1 = σ_w²·E[φ'(√q* z)²]: < 1 ordered, > 1 chaotic, = 1 the edge;
+    chi_c = σ_w²·E[φ'(u1*)φ'(u2*)] at c*, χ₁ when c* = 1;
+    xi_q = −1/ln(χ₁ + σ_w²·E[φ''(√q* z)·φ(√q* z)]): |q_l − q*| ~ e^(−l/ξ_q);
+    xi_c = −1/ln χ_c: |c_l − c*| ~ e^(−l/ξ_c); inf at the edge (χ_c = 1).
     A depth scale is inf where its rate is ≥ 1 (nothing decays exponentially). With q* = 0 or
-    inf, the rest is taken in the limit, at q = Q_ZERO or Q_HUGE."""
+    inf, the rest is taken in the limit, at q = Q_ZERO or Q_HUGE, where the c-map's slope is
+    χ_c·q_(l−1)/q_l: 1 for relu or tanh without bias (σ_b² = 0), whose correlation then creeps
+    (relu: c_l → 1 as a power of l) or freezes (tanh as q_l collapses), so ξ_c = inf."""
 
     q_star: float
     c_star: float
@@ -400,6 +394,10 @@ def phase(act: str | dict | Activation, sigma_w2: float, sigma_b2: float) -> Pha
     chi1 = sigma_w2 * expect(lambda h: dphi(h) ** 2, q)
     c_star = 1.0 if chi1 <= 1.0 + MARGINAL else _c_star(act, sigma_w2, sigma_b2, q)
     chi = chi1 if c_star == 1.0 else chi_c(act, sigma_w2, q, c_star)
+    if q != q_star:  # no finite q* > 0: the normalisation q_(l−1)/q_l of the c-map is not 1
+        nxt = q_map(act, sigma_w2, sigma_b2, q)
+        chi = chi * q / nxt if math.isfinite(nxt) and nxt > 0 else chi
+        chi = 1.0 if abs(chi - 1.0) <= MARGINAL else chi  # exactly 1 in the limit, not rounded
     slope_q = chi1 + sigma_w2 * expect(lambda h: d2(h) * phi(h), q)  # dq_l/dq_(l−1) at q*
     return Phase(q_star, c_star, chi1, chi, _depth_scale(slope_q), _depth_scale(chi))
 
@@ -410,15 +408,16 @@ def _chi1(act: Activation, sigma_w2: float, sigma_b2: float) -> float:
     return sigma_w2 * expect(lambda h: dphi(h) ** 2, q)
 
 
-def edge_of_chaos(act: str | dict | Activation, sigma_b2: float, lo: float, hi: float) -> float:
-    """The σ_w² in [lo, hi] where χ₁(σ_w², σ_b²) = 1 (P Fig. 2's critical line, S eq. 5 = 1),
-    by brentq; χ₁ − 1 must change sign between lo and hi."""
+def edge_of_chaos(act: str | dict | Activation, sigma_b2: float, lo: float, hi: float,
+                  rtol: float = 1e-13) -> float:
+    """The σ_w² in [lo, hi] where χ₁(σ_w², σ_b²) = 1 (the critical line between order and
+    chaos), by brentq to ``rtol``; χ₁ − 1 must change sign between lo and hi."""
     act = _activation(act)
     below, above = _chi1(act, lo, sigma_b2) - 1.0, _chi1(act, hi, sigma_b2) - 1.0
     if (below > 0) == (above > 0) and below != 0 and above != 0:
         raise InitlabError(f"χ₁ − 1 has one sign on σ_w² in [{lo:g}, {hi:g}] at σ_b² = "
                            f"{sigma_b2:g} ({below:+.3g}, {above:+.3g}); widen the interval")
-    return _brentq(lambda s: _chi1(act, s, sigma_b2) - 1.0, lo, hi, 1e-13)
+    return _brentq(lambda s: _chi1(act, s, sigma_b2) - 1.0, lo, hi, rtol)
 
 
 def predicted_correlations(activation: str | dict | Activation, sigma_w2: Sequence[float],

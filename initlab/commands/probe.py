@@ -51,7 +51,13 @@ VANISH_FACTOR = 1e-3  # a layer has vanished when its activation std < 1e-3 × t
 KEEP_WEIGHTS_BYTES = 1 << 30
 STREAM_INPUT, STREAM_GRADIENT, STREAM_READOUT, STREAM_PAIR = 1, 2, 3, 4
 PAIR_CORRELATION = 0.5  # c0 of the two inputs whose correlation is followed through the stack
-CONVERGED = 1e-3  # depth_q, depth_c: the first layer whose next one changes by less than this
+PAIRS = 16  # such pairs per seed, their cosines averaged (finite-width noise down by √PAIRS)
+CONVERGED = 1e-3  # depth_q, depth_c: the least tolerance around the settled value (settling_depth)
+SETTLED_TAIL = 0.25  # … the share of the last layers whose mean is the settled value
+SETTLED_RUN = 3  # … how many layers in a row must lie within the tolerance
+NOISE_SIGMAS = 3.0  # … and the tolerance in units of their layer-to-layer noise
+DECAY_MAX = 10.0  # decay_length: a fitted ξ of this many stacks' depth or more is "no decay"
+DECAY_SPREAD = 0.5  # … and a ξ whose standard error exceeds this share of it is not measured
 
 
 @dataclass
@@ -59,8 +65,9 @@ class LayerProbe:
     """One init, one layer (1-based), averaged over seeds. ``grad_std``: std of dL/da_l for the
     injected N(0, 1) gradient; ``loss_grad_std``: the same for a data set's loss (else None);
     ``histogram``: (counts, bin edges) of a_l over all seeds, when asked for; ``correlation``:
-    the uncentred cosine of z_l(x1), z_l(x2) for the input pair, ``predicted_correlation`` the
-    c-map's (both None for a 1-dimensional input, which has no pair at PAIR_CORRELATION)."""
+    the uncentred cosine of z_l(x1), z_l(x2), averaged over the PAIRS input pairs of each seed;
+    ``predicted_correlation`` the c-map's (both None for a 1-dimensional input, which has no
+    pair at PAIR_CORRELATION)."""
 
     init: str
     layer: int
@@ -85,8 +92,11 @@ class InitProbe:
     1 / layer L; jacobian: {'mean_sq_singular_value', 'condition_number', 'points'} or None.
     phase: ``meanfield.phase`` at the stack's σ_w², σ_b² (the drawn values, averaged over the
     seeds and layers 2…L) when layers 2…L share one weight law and one bias law, else None.
-    depth_q, depth_c: the first layer l with |std_(l+1)/std_l − 1| < CONVERGED (activation
-    std), resp. |c_(l+1) − c_l| < CONVERGED (measured correlation); None if no layer is."""
+    depth_q, depth_c: ``settling_depth`` of the activation std (relative) and of the measured
+    correlation: the layer from which it stays at its settled value, within noise; None if it
+    does not settle within the stack. Where a quantity decays as e^(−l/ξ) this is about
+    ξ·ln(initial gap / tolerance), so it follows theory's ξ_q, ξ_c up to that factor.
+    xi_c: the measured correlation's ``decay_length``, beside theory's phase.xi_c."""
 
     init: str
     formula: str
@@ -97,6 +107,7 @@ class InitProbe:
     phase: meanfield.Phase | None = None
     depth_q: int | None = None
     depth_c: int | None = None
+    xi_c: float | None = None
 
 
 def _stream(seed: int, tag: int) -> np.random.Generator:
@@ -116,27 +127,30 @@ def _inputs(cfg: ProbeConfig) -> tuple[np.ndarray, np.ndarray | None, str | None
 
 
 def _pair(cfg: ProbeConfig, n0: int, q0: np.ndarray) -> np.ndarray | None:
-    """(S, n0, 2): per seed s, from stream [s, 4], x1 and x2 with x1·x2/(|x1||x2|) =
-    PAIR_CORRELATION exactly and |x|²/n0 = q0 (the batch's mean square, per seed or one for a
-    data set): Gram–Schmidt on two N(0, I) draws. None when n0 < 2."""
+    """(S, n0, 2·PAIRS): per seed s, from stream [s, 4], PAIRS pairs (columns 2j, 2j+1) x1, x2
+    with x1·x2/(|x1||x2|) = PAIR_CORRELATION exactly and |x|²/n0 = q0 (the batch's mean
+    square, per seed or one for a data set): Gram–Schmidt on two N(0, I) draws each. None when
+    n0 < 2."""
     if n0 < 2:
         return None
     c = PAIR_CORRELATION
-    out = np.empty((len(cfg.seeds), n0, 2))
+    out = np.empty((len(cfg.seeds), n0, 2 * PAIRS))
     for i, s in enumerate(cfg.seeds):
-        g = _stream(s, STREAM_PAIR).standard_normal((n0, 2))
-        u = g[:, 0] / np.linalg.norm(g[:, 0])
-        v = g[:, 1] - (u @ g[:, 1]) * u
-        v /= np.linalg.norm(v)
+        g = _stream(s, STREAM_PAIR).standard_normal((n0, 2 * PAIRS))
+        u = g[:, 0::2] / np.linalg.norm(g[:, 0::2], axis=0)
+        v = g[:, 1::2] - (u * g[:, 1::2]).sum(axis=0) * u
+        v /= np.linalg.norm(v, axis=0)
         r = math.sqrt(n0 * q0[i % len(q0)])
-        out[i, :, 0], out[i, :, 1] = r * u, r * (c * u + math.sqrt(1.0 - c * c) * v)
+        out[i, :, 0::2], out[i, :, 1::2] = r * u, r * (c * u + math.sqrt(1.0 - c * c) * v)
     return out
 
 
 def _cosine(xp: Any, z: Any) -> Any:
-    """(E,) uncentred cosine over units of z[..., 0] and z[..., 1], z (E, n, 2)."""
-    a, b = z[..., 0], z[..., 1]
-    return (a * b).sum(axis=-1) / xp.sqrt((a * a).sum(axis=-1) * (b * b).sum(axis=-1))
+    """(E,) the uncentred cosine over units of columns 2j and 2j+1 of z (E, n, 2·PAIRS),
+    averaged over the pairs j."""
+    a, b = z[..., 0::2], z[..., 1::2]
+    return ((a * b).sum(axis=1) / xp.sqrt((a * a).sum(axis=1) * (b * b).sum(axis=1))).mean(
+        axis=-1)
 
 
 def _histogram(xp: Any, act: Activation, values: Any) -> tuple[list[int], list[float]]:
@@ -220,8 +234,8 @@ class _Stack:
                 xp.matmul(W, a, out=z)
             if b is not None:
                 z += b[:, :, None]
-            if pair is not None:  # the pair: its own small arrays, the batch's untouched
-                zp = (xp.matmul(W.reshape(I, S, n, n0), pair).reshape(E, n, 2) if l == 0
+            if pair is not None:  # the pairs: their own small arrays, the batch's untouched
+                zp = (xp.matmul(W.reshape(I, S, n, n0), pair).reshape(E, n, 2 * PAIRS) if l == 0
                       else xp.matmul(W, pair))
                 if b is not None:
                     zp += b[:, :, None]
@@ -294,14 +308,20 @@ class _Stack:
                 for e in range(self.E)]
 
     def correlation_theory(self) -> np.ndarray | None:
-        """Mean-field correlation of the pair at every layer, (E, L), with each experiment's
-        σ_w², σ_b² per layer as ``theory`` takes them; None without a pair."""
+        """Mean-field correlation of the pair at every layer, (I, L): per init, at its seeds'
+        mean σ_w², σ_b² per layer and mean q0 (the seeds' own predictions differ from it by
+        O(1/width²), and the two-input quadrature is the probe's dearest step); None without
+        a pair."""
         if self.pair is None:
             return None
-        q0 = self.q0
-        return np.array([meanfield.predicted_correlations(
-            self.act, self.sw2[e], self.sb2[e], q0[e % len(q0)], PAIR_CORRELATION)
-            for e in range(self.E)])
+        q0 = np.resize(np.asarray(self.q0, dtype=np.float64), self.S)
+        out = []
+        for i in range(self.I):
+            rows = slice(i * self.S, (i + 1) * self.S)
+            out.append(meanfield.predicted_correlations(
+                self.act, self.sw2[rows].mean(axis=0), self.sb2[rows].mean(axis=0),
+                float(q0.mean()), PAIR_CORRELATION))
+        return np.array(out)
 
     def phase(self, i: int) -> meanfield.Phase | None:
         """``meanfield.phase`` of init i at the mean over its seeds and layers 2…L of the drawn
@@ -335,7 +355,8 @@ def peak_bytes(cfg: ProbeConfig) -> int:
     """Memory the probe needs at its peak, in bytes: the inputs, four (E, width, m) buffers
     (z, a, its scratch and the next a), φ'(z) of layers 2…L for the backward pass, a layer's
     weights drawn on the host and on the device, the weights kept (at most KEEP_WEIGHTS_BYTES),
-    the forward-mode Jacobian and the input pair's z, a and a temporary, (E, width, 2) each."""
+    the forward-mode Jacobian and the input pairs' z, a and a temporary, (E, width, 2·PAIRS)
+    each."""
     n0, m, copies = _input_shape(cfg)
     E, n, L = len(cfg.inits) * len(cfg.seeds), cfg.width, cfg.depth
     k = min(m, cfg.grad_samples or m)
@@ -344,7 +365,7 @@ def peak_bytes(cfg: ProbeConfig) -> int:
     kept = min(E * (L - 1) * n * n * 8, KEEP_WEIGHTS_BYTES)
     jac = 2 * len(cfg.inits) * min(cfg.jacobian_points, m) * n * n0 * 8 if cfg.jacobian else 0
     return (8 * copies * n0 * m + 4 * 8 * E * n * m + dphi * (L - 1) * E * n * k
-            + 2 * 8 * E * n * max(n0, n) + kept + jac + 3 * 8 * E * n * 2)
+            + 2 * 8 * E * n * max(n0, n) + kept + jac + 3 * 8 * E * n * 2 * PAIRS)
 
 
 def check_memory(cfg: ProbeConfig, backend: Any, limit: int | None = None) -> int:
@@ -400,18 +421,72 @@ def _jacobian_summary(J: np.ndarray, points: int) -> list[dict]:
     return out
 
 
-def _first_settled(values: list[float | None], relative: bool) -> int | None:
-    """The first layer l (1-based) with |v_(l+1)/v_l − 1| (``relative``) or |v_(l+1) − v_l|
-    below CONVERGED; None if none (NaN and None never count)."""
-    for l in range(len(values) - 1):
-        a, b = values[l], values[l + 1]
-        if a is None or b is None:
+def settling_depth(values: list[float | None], relative: bool) -> int | None:
+    """The first layer l (1-based) from which SETTLED_RUN layers in a row lie within tol of the
+    stack's settled value v∞, the mean of its last SETTLED_TAIL share of layers (at least 3).
+
+    tol = max(CONVERGED, NOISE_SIGMAS·σ), σ the std of those tail layers about their straight
+    line fit (a finite width's fluctuation, correlated from layer to layer as χ_c nears 1);
+    ``relative``: the values divided by v∞ first. None — not settled within the stack — when
+    the tail still drifts (its fitted line moves by more than tol across it) or l falls inside
+    it; None too for fewer than 6 layers or a missing or non-finite value."""
+    v = np.array([np.nan if x is None else x for x in values], dtype=np.float64)
+    tail = max(3, int(v.size * SETTLED_TAIL))
+    if v.size < 2 * tail or not np.isfinite(v).all():
+        return None
+    ref = float(v[-tail:].mean())
+    if relative:
+        if ref <= 0:
             return None
-        with np.errstate(all="ignore"):
-            change = abs(np.float64(b) / a - 1.0) if relative else abs(b - a)
-        if change < CONVERGED:
+        v, ref = v / ref, 1.0
+    x = np.arange(tail, dtype=np.float64)
+    slope, offset = np.polyfit(x, v[-tail:], 1)
+    tol = max(CONVERGED, NOISE_SIGMAS * float(np.std(v[-tail:] - (slope * x + offset))))
+    if abs(slope) * (tail - 1) > tol:
+        return None
+    near = np.abs(v - ref) <= tol
+    for l in range(v.size - tail):
+        if near[l:l + SETTLED_RUN].all():
             return l + 1
     return None
+
+
+def decay_length(values: list[float | None]) -> float | None:
+    """ξ of the least-squares fit v_l ≈ v∞ + A·e^(−(l−1)/ξ) over layers l = 1…L
+    (scipy.optimize.curve_fit): the measured counterpart of theory's ξ_c. ``math.inf`` when the
+    best ξ reaches DECAY_MAX·L (no decay measurable within the stack: the edge of chaos); None
+    when the decay is not resolved: the fit's move over the stack, |A|·(1 − e^(−(L−1)/ξ)), is
+    below max(CONVERGED, NOISE_SIGMAS × the residuals' std) (the values start at their settled
+    value, or barely move), so is what is left of it after the first layer, |A|·e^(−1/ξ) (a
+    one-layer drop fits any short ξ), or ξ's standard error exceeds DECAY_SPREAD·ξ; None too
+    for a missing value, fewer than 4 layers, or a failed fit."""
+    v = np.array([np.nan if x is None else x for x in values], dtype=np.float64)
+    if v.size < 4 or not np.isfinite(v).all():
+        return None
+    from scipy import optimize  # noqa: PLC0415 (slow to import; the quick commands need none)
+
+    layers = np.arange(v.size, dtype=np.float64)
+    tail = float(v[-max(2, v.size // 4):].mean())
+    top = DECAY_MAX * v.size
+
+    def model(l: np.ndarray, end: float, gap: float, xi: float) -> np.ndarray:
+        return end + gap * np.exp(-l / xi)
+
+    try:
+        (end, gap, xi), cov = optimize.curve_fit(
+            model, layers, v, p0=(tail, v[0] - tail, max(1.0, v.size / 4)),
+            bounds=((-np.inf, -np.inf, 1e-3), (np.inf, np.inf, top)), maxfev=2000)
+    except (RuntimeError, ValueError, optimize.OptimizeWarning):
+        return None
+    noise = float(np.std(v - model(layers, end, gap, xi)))
+    change = abs(gap) * -math.expm1(-(v.size - 1) / xi)  # the fit's move over the stack
+    left = abs(gap) * math.exp(-1.0 / xi)  # … and what of it is left after the first layer
+    if min(change, left) < max(CONVERGED, NOISE_SIGMAS * noise):
+        return None
+    if xi >= top * (1 - 1e-6):
+        return math.inf
+    spread = math.sqrt(cov[2, 2]) if np.isfinite(cov[2, 2]) and cov[2, 2] >= 0 else math.inf
+    return float(xi) if spread <= DECAY_SPREAD * xi else None
 
 
 def _assemble(cfg: ProbeConfig, init: draw.LayerInits, act: Activation, i: int,
@@ -426,7 +501,7 @@ def _assemble(cfg: ProbeConfig, init: draw.LayerInits, act: Activation, i: int,
     pred_g = np.mean([t[1] for t in theory[rows]], axis=0)
     g, lg = grads[rows].mean(axis=0), None if loss_grads is None else loss_grads[rows].mean(0)
     c_meas = None if corr[0] is None else corr[0][rows].mean(axis=0)
-    c_pred = None if corr[1] is None else corr[1][rows].mean(axis=0)
+    c_pred = None if corr[1] is None else corr[1][i]
     layers = []
     for l in range(cfg.depth):
         mean, std, sat, dead = (float(v) for v in stats[:, l, rows].sum(axis=-1) / S)
@@ -448,5 +523,6 @@ def _assemble(cfg: ProbeConfig, init: draw.LayerInits, act: Activation, i: int,
     if init.auto_gain_layers():
         formula += f"; auto gain {fans.auto_gain_line(act)}"
     return InitProbe(init.label, formula, layers, fwd, bwd, jac, phase,
-                     _first_settled([r.activation_std for r in layers], relative=True),
-                     _first_settled([r.correlation for r in layers], relative=False))
+                     settling_depth([r.activation_std for r in layers], relative=True),
+                     settling_depth([r.correlation for r in layers], relative=False),
+                     decay_length([r.correlation for r in layers]))

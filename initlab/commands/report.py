@@ -222,7 +222,8 @@ def probe_results(found: dict[str, Any]) -> list[probe.InitProbe]:
                             np.nan if s["forward_ratio"] is None else s["forward_ratio"],
                             np.nan if s["backward_ratio"] is None else s["backward_ratio"],
                             s["jacobian"], phase=_phase(s.get("phase")),
-                            depth_q=s.get("depth_q"), depth_c=s.get("depth_c"))
+                            depth_q=s.get("depth_q"), depth_c=s.get("depth_c"),
+                            xi_c=s.get("measured_xi_c"))
             for s in found["summary"]]
 
 

@@ -15,6 +15,8 @@ results (each is written and dropped as it arrives) plus one small summary per p
 
 from __future__ import annotations
 
+import copy
+import functools
 import os
 import time
 from collections.abc import Callable, Iterator
@@ -22,7 +24,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from initlab.commands import compare, probe
+from initlab.commands import compare, meanfield, probe
 from initlab.engine import memory
 from initlab.engine.backend import get_backend
 from initlab.errors import InitlabError, RunFailed
@@ -81,9 +83,13 @@ class PlannedPoint:
 
 @dataclass
 class SweepPlan:
+    """The validated points, the device, and for a probe grid over sigma_w2 and sigma_b2 the
+    theory the phase diagram draws (``phase_theory``)."""
+
     sweep: sweep_file.Sweep
     points: list[PlannedPoint]
     device: str
+    theory: dict[str, Any] | None = None
 
     @property
     def experiments(self) -> int:
@@ -125,7 +131,32 @@ def plan(sweep: sweep_file.Sweep, *, workers: int = 1, limit: int | None = None,
             raise InitlabError(f"point {point.index} ({point.label()}): {err}") from None
         device_label = backend.label
         planned.append(PlannedPoint(point, task, n, need))
-    return SweepPlan(sweep, planned, device_label)
+    theory = phase_theory(sweep, probe_config(planned[0].task)) if sweep.kind == "probe" else None
+    return SweepPlan(sweep, planned, device_label, theory)
+
+
+EDGE_POINTS = 31  # σ_b² values at which the phase diagram's edge of chaos is located
+EDGE_RTOL = 1e-6  # … and its relative accuracy in σ_w² (a line on a picture)
+
+
+def phase_theory(sweep: sweep_file.Sweep, first: config.ProbeConfig) -> dict[str, Any] | None:
+    """For a probe grid over exactly sigma_w2 and sigma_b2: {"activation", "edge_of_chaos":
+    [[σ_b², σ_w²], …]}, the line χ₁ = 1 (``meanfield.edge_of_chaos``) at EDGE_POINTS σ_b²
+    across the grid's range, where it crosses the grid's σ_w² range; else None."""
+    grid = sweep.file.grid
+    if set(grid) != set(sweep_file.PHASE_KEYS):
+        return None
+    lo, hi = min(grid["sigma_w2"]), max(grid["sigma_w2"])
+    b_lo, b_hi = min(grid["sigma_b2"]), max(grid["sigma_b2"])
+    edge = []
+    for k in range(EDGE_POINTS):
+        sb2 = b_lo + (b_hi - b_lo) * k / (EDGE_POINTS - 1)
+        try:
+            edge.append([sb2, meanfield.edge_of_chaos(first.activation, sb2, lo, hi,
+                                                           EDGE_RTOL)])
+        except InitlabError:  # χ₁ = 1 lies outside [lo, hi] at this σ_b²
+            continue
+    return {"activation": first.activation, "edge_of_chaos": edge}
 
 
 def _options(task: PointTask) -> compare.Options:
@@ -136,7 +167,7 @@ def _options(task: PointTask) -> compare.Options:
 
 def probe_config(task: PointTask) -> config.ProbeConfig:
     """A probe point's config: the base probe file, its inits and seeds, the overrides."""
-    data = config.read(task.base)
+    data = copy.deepcopy(_read_base(task.base))
     if task.inits:
         data["inits"] = list(task.inits)
     if task.n_seeds is not None:
@@ -146,6 +177,12 @@ def probe_config(task: PointTask) -> config.ProbeConfig:
     for assignment in task.overrides:
         config.apply_override(data, assignment)
     return config.validate(data, task.base, config.ProbeConfig)
+
+
+@functools.lru_cache(maxsize=4)
+def _read_base(path: str) -> dict[str, Any]:
+    """A base file's mapping, read once per process (``plan`` builds every point from it)."""
+    return config.read(path)
 
 
 # ------------------------------------------------------------------------------ one point

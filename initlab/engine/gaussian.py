@@ -7,6 +7,7 @@ to a function of an array.
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Callable
 
@@ -14,6 +15,15 @@ import numpy as np
 
 Z_MAX, Z_STEP, H_MAX = 10.0, 0.25, 40  # quadrature panels, see nodes
 DEFAULT_NODES = 8  # Gauss–Legendre nodes per panel
+
+
+@functools.lru_cache(maxsize=8)
+def legendre(n: int) -> tuple[np.ndarray, np.ndarray]:
+    """The n-node Gauss–Legendre rule on [−1, 1] (numpy's leggauss, computed once per n)."""
+    x, w = np.polynomial.legendre.leggauss(n)
+    x.setflags(write=False)
+    w.setflags(write=False)
+    return x, w
 
 
 def nodes(q: float = 1.0, n: int = DEFAULT_NODES) -> tuple[np.ndarray, np.ndarray]:
@@ -30,7 +40,7 @@ def nodes(q: float = 1.0, n: int = DEFAULT_NODES) -> tuple[np.ndarray, np.ndarra
     if s > 0:
         h = np.arange(-H_MAX, H_MAX + 1) / s
         edges = np.union1d(edges, h[np.abs(h) < Z_MAX])
-    x, w = np.polynomial.legendre.leggauss(n)
+    x, w = legendre(n)
     mid, half = (edges[1:] + edges[:-1]) / 2, (edges[1:] - edges[:-1]) / 2
     z = (mid[:, None] + half[:, None] * x).ravel()
     return s * z, (half[:, None] * w).ravel() * np.exp(-0.5 * z * z) / math.sqrt(2.0 * math.pi)

@@ -205,5 +205,6 @@ def probe_record(found: list[Any]) -> dict[str, Any]:
                         "forward_ratio": res.forward_ratio, "backward_ratio": res.backward_ratio,
                         "jacobian": res.jacobian,
                         "phase": None if res.phase is None else dataclasses.asdict(res.phase),
-                        "depth_q": res.depth_q, "depth_c": res.depth_c})
+                        "depth_q": res.depth_q, "depth_c": res.depth_c,
+                        "measured_xi_c": res.xi_c})
     return {"layers": layers, "summary": summary}

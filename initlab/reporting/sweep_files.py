@@ -25,8 +25,10 @@ SUMMARY_KEYS = {  # sweep.csv's summary columns, by base kind
     "run": ["n_seeds", "train_accuracy_mean", "train_accuracy_ci95", "test_accuracy_mean",
             "test_accuracy_ci95", "success_rate", "median_final_cost",
             "median_iterations_to_target", "diverged"],
-    "probe": ["forward_ratio", "backward_ratio", "depth_q", "depth_c"],
+    "probe": ["forward_ratio", "backward_ratio", "depth_q", "depth_c", "measured_xi_c"],
 }
+PHASE_COLUMNS = ["q_star", "c_star", "chi1", "chi_c", "xi_q", "xi_c"]  # probe: theory at the
+# point's drawn σ_w², σ_b² (meanfield.Phase), empty where the layers mix laws
 
 
 def summary(outcome: command.PointOutcome, kind: str) -> list[dict[str, Any]]:
@@ -67,8 +69,9 @@ def sweep_record(plan: command.SweepPlan, points: list[dict[str, Any]], status: 
     """``sweep.json``."""
     file = plan.sweep.file
     return {"name": file.name, "kind": plan.sweep.kind, "base": str(plan.sweep.base),
-            "grid": file.grid, "inits": file.inits, "seeds": file.seeds, "metric": file.metric,
-            "backend": backend, "status": status, "points": points}
+            "grid": file.grid, "set": file.fixed, "inits": file.inits, "seeds": file.seeds,
+            "metric": file.metric, "theory": plan.theory, "backend": backend, "status": status,
+            "points": points}
 
 
 def append_point(root: Path, record: dict[str, Any]) -> None:
@@ -95,11 +98,12 @@ def write_sweep(root: Path, record: dict[str, Any]) -> None:
 
 def csv_rows(record: dict[str, Any]) -> tuple[list[str], list[list[Any]]]:
     """(header, rows) of sweep.csv: point, the grid keys, status, init, the summary columns
-    (an interval as two columns, key_low and key_high)."""
-    keys = list(record["grid"])
+    (an interval as two columns, key_low and key_high); a probe's then its PHASE_COLUMNS."""
+    keys, probe = list(record["grid"]), record["kind"] == "probe"
     columns: list[str] = []
     for key in SUMMARY_KEYS[record["kind"]]:
         columns += [f"{key}_low", f"{key}_high"] if key.endswith("_ci95") else [key]
+    columns += PHASE_COLUMNS if probe else []
     header = ["point", *keys, "status", "init", *columns]
     rows = []
     for p in record["points"]:
@@ -112,6 +116,9 @@ def csv_rows(record: dict[str, Any]) -> tuple[list[str], list[list[Any]]]:
                     cells += list(value) if value else [None, None]
                 else:
                     cells.append(value)
+            if probe:
+                theory = s.get("phase") or {}
+                cells += [theory.get(key) for key in PHASE_COLUMNS]
             rows.append([*lead, s.get("init"), *cells])
     return header, rows
 
@@ -132,8 +139,8 @@ def read_resumed(root: Path, plan: command.SweepPlan) -> dict[int, dict[str, Any
     except (OSError, ValueError) as exc:
         raise InitlabError(f"--resume {root}: cannot read sweep.json ({exc})") from None
     now = sweep_record(plan, [], "", "")
-    for key in ("kind", "grid", "inits", "seeds", "metric"):
-        if json.dumps(saved.get(key), sort_keys=True) != json.dumps(
+    for key in ("kind", "grid", "set", "inits", "seeds", "metric"):
+        if json.dumps(saved.get(key, {} if key == "set" else None), sort_keys=True) != json.dumps(
                 folder.finite_or_null(now[key]), sort_keys=True):
             raise InitlabError(f"--resume {root}: the sweep file's {key} differs from the one "
                                f"that folder was made with; resume with the same file")

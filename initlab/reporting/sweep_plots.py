@@ -6,7 +6,15 @@
 - more keys: one heatmap per initializer (``sweep_heatmap_<k>``), a column per value of the last
   key and a row per combination of the others, each cell written out, the colour scale shared.
 
-A probe sweep's value is the activation std of the last layer over the first's, on a log scale."""
+A probe sweep's value is the activation std of the last layer over the first's, on a log scale.
+
+- a probe grid over exactly sigma_w2 and sigma_b2: the phase diagram (``sweep_phase``), the
+  decay length of two inputs' correlation fitted to the measured layers beside theory's ξ_c
+  over (σ_w², σ_b²), the edge of chaos χ₁ = 1 drawn over both;
+- a grid over width alone (``width`` of a probe, ``model.width`` of a run): the coordinate check
+  (``sweep_coord``), each layer's activation std against width, log-log, at init (and, for a
+  run, after its training steps), one panel per initializer and moment, read from the points'
+  folders."""
 
 from __future__ import annotations
 
@@ -18,7 +26,9 @@ from typing import Any
 import numpy as np
 
 from initlab.reporting import plots
-from initlab.reporting.sweep_tables import RUN_CELLS
+from initlab.reporting.sweep_tables import RUN_CELLS, is_phase
+
+WIDTH_KEYS = ("width", "model.width")  # a grid over one of these alone: the coordinate check
 
 
 def _values(record: dict[str, Any]) -> tuple[str, dict[str, dict[int, tuple[float, ...]]]]:
@@ -52,8 +62,13 @@ def draw(folder: Path, record: dict[str, Any]) -> list[Path]:
     keys = list(record["grid"])
     if not by_init:
         return []
+    extra = []
+    if is_phase(record) and set(keys) == {"sigma_w2", "sigma_b2"}:
+        return [_phase(folder, record)]
+    if len(keys) == 1 and keys[0] in WIDTH_KEYS:
+        extra = [_coord(folder, record, keys[0])]
     if len(keys) == 1:
-        return [_lines(folder, record, keys[0], what, by_init)]
+        return [_lines(folder, record, keys[0], what, by_init), *extra]
     every = np.array([v[0] for cells in by_init.values() for v in cells.values()])
     every = every[np.isfinite(every) & (every > 0 if record["kind"] == "probe" else True)]
     if record["kind"] == "probe":
@@ -119,3 +134,120 @@ def _heatmap(folder: Path, record: dict[str, Any], keys: list[str], what: str, i
     bar.set_label(("log10 " if record["kind"] == "probe" else "") + what)
     plots._suptitle(fig, f"Sweep {record['name']}, {init}: {what}")
     return plots._save(fig, folder, f"sweep_heatmap_{k}")
+
+
+def _edges(values: list[float]) -> np.ndarray:
+    """Cell edges around sorted grid values (midpoints; the ends mirrored)."""
+    v = np.asarray(values, dtype=float)
+    if v.size == 1:
+        return np.array([v[0] - 0.5, v[0] + 0.5])
+    mid = (v[1:] + v[:-1]) / 2
+    return np.concatenate([[2 * v[0] - mid[0]], mid, [2 * v[-1] - mid[-1]]])
+
+
+def _phase(folder: Path, record: dict[str, Any]) -> Path:
+    """The correlation's decay length over (σ_w², σ_b²): fitted to the measured layers beside
+    theory's ξ_c, one log colour scale, the edge of chaos χ₁ = 1 over both."""
+    sw, sb = sorted(record["grid"]["sigma_w2"]), sorted(record["grid"]["sigma_b2"])
+    measured, theory = np.full((len(sb), len(sw)), np.nan), np.full((len(sb), len(sw)), np.nan)
+    for p in record["points"]:
+        if p["status"] != "completed" or not p["summary"]:
+            continue
+        r, c = sb.index(p["values"]["sigma_b2"]), sw.index(p["values"]["sigma_w2"])
+        s = p["summary"][0]
+        xi = (s.get("phase") or {}).get("xi_c")
+        fit = s.get("measured_xi_c")
+        measured[r, c] = math.nan if fit is None else fit
+        theory[r, c] = math.inf if xi is None else xi
+    fitted = measured[np.isfinite(measured) & (measured > 0)]
+    every = np.concatenate([fitted, theory[np.isfinite(theory) & (theory > 0)]])
+    low = float(every.min()) if every.size else 0.1
+    # the top: twice the longest fitted ξ (a stack cannot show much longer ones); theory's
+    # longer ξ_c near the edge, and ∞ on it, are drawn at the top
+    high = 2 * float(fitted.max()) if fitted.size else float(every.max()) if every.size else 10
+    high = max(high, low * 10)
+    fig = plots._new_figure(11.5, 4.6)
+    x, y = _edges(sw), _edges(sb)
+    edge = np.array((record.get("theory") or {}).get("edge_of_chaos") or [], dtype=float)
+    panels = [("measured: ξ of c_l ≈ c∞ + A·e^(−l/ξ), fitted", measured,
+               "grey: no decay within the stack"),
+              ("theory: ξ_c = −1/ln χ_c (mean field)", np.minimum(theory, high),
+               "longer ones and ∞ at the top")]
+    from matplotlib.colors import LogNorm  # noqa: PLC0415
+
+    for k, (title, values, note) in enumerate(panels):
+        ax = fig.add_subplot(1, 2, k + 1)
+        ax.pcolormesh(x, y, np.where(np.isnan(values), 1.0, np.nan), cmap="Greys", vmin=0,
+                      vmax=4, shading="flat")
+        mesh = ax.pcolormesh(x, y, values, cmap="viridis", norm=LogNorm(low, high),
+                             shading="flat")
+        if edge.size:
+            ax.plot(edge[:, 1], edge[:, 0], color="white", linestyle="--", linewidth=2,
+                    label="χ₁ = 1 (edge of chaos)")
+            ax.legend(fontsize=8, loc="upper left")
+        ax.set_xlim(x[0], x[-1])
+        ax.set_ylim(y[0], y[-1])
+        ax.set_xlabel("σ_w²")
+        ax.set_ylabel("σ_b²")
+        ax.set_title(title, fontsize=9)
+        fig.colorbar(mesh, ax=ax).set_label(f"ξ_c (layers); {note}", fontsize=8)
+    activation = (record.get("theory") or {}).get("activation", "")
+    plots._suptitle(fig, f"Sweep {record['name']}: how deep two inputs' correlation travels in "
+                         f"{activation} at initialization; ordered left of the line, chaotic "
+                         f"right")
+    return plots._save(fig, folder, "sweep_phase")
+
+
+def _layer_stds(path: Path, kind: str) -> dict[tuple[str, str], list[float]]:
+    """{(init, moment): activation std per layer, mean over seeds} of one point's folder."""
+    import json  # noqa: PLC0415
+
+    if kind == "probe":
+        rows = json.loads((path / "probe.json").read_text(encoding="utf-8"))["layers"]
+        out: dict[tuple[str, str], list[float]] = {}
+        for row in rows:
+            out.setdefault((row["init"], "init"), []).append(row["activation_std"])
+        return out
+    sums: dict[tuple[str, str], list[list[float]]] = {}
+    for exp in json.loads((path / "metrics.json").read_text(encoding="utf-8"))["experiments"]:
+        for moment in ("init", "final"):
+            stds = [math.nan if r["activation_std"] is None else r["activation_std"]
+                    for r in exp[f"layers_{moment}"]]
+            sums.setdefault((exp["init"], moment), []).append(stds)
+    return {k: list(np.nanmean(np.array(v, dtype=float), axis=0)) for k, v in sums.items()}
+
+
+def _coord(folder: Path, record: dict[str, Any], key: str) -> Path:
+    """μP's coordinate check: per layer, activation std against width, log-log."""
+    widths = record["grid"][key]
+    by_point = {p["index"]: _layer_stds(folder / p["folder"], record["kind"])
+                for p in record["points"] if p["status"] == "completed"}
+    panels = sorted({k for stds in by_point.values() for k in stds},
+                    key=lambda k: (k[0], k[1] != "init"))
+    inits = list(dict.fromkeys(k[0] for k in panels))
+    moments = list(dict.fromkeys(k[1] for k in panels))
+    fig = plots._new_figure(4.2 * len(moments), 3.4 * len(inits))
+    for (init, moment) in panels:
+        ax = fig.add_subplot(len(inits), len(moments),
+                             inits.index(init) * len(moments) + moments.index(moment) + 1)
+        depth = max(len(s.get((init, moment), [])) for s in by_point.values())
+        for layer in range(depth):
+            ys = [by_point.get(p["index"], {}).get((init, moment), [])
+                  for p in record["points"]]
+            ys = [s[layer] if layer < len(s) else math.nan for s in ys]
+            ax.plot(widths, ys, color=plots._colour(layer), marker="o", markersize=3,
+                    label=f"layer {layer + 1}")
+        ax.set_xscale("log")
+        ax.set_yscale("log")
+        ax.minorticks_off()
+        ax.set_xticks(widths, [str(w) for w in widths])
+        ax.set_xlabel(key)
+        ax.set_ylabel("activation std")
+        when = "at init" if moment == "init" else "after training"
+        ax.set_title(f"{init}, {when}", fontsize=9)
+        ax.grid(alpha=0.3)
+        if depth <= 12:
+            ax.legend(fontsize=7)
+    plots._suptitle(fig, f"Sweep {record['name']}: coordinate check, activation std per layer "
+                         f"against width (flat lines: width-independent)")
+    return plots._save(fig, folder, "sweep_coord")

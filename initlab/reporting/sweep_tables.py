@@ -58,8 +58,54 @@ def _cells(point: dict[str, Any], inits: list[str], kind: str,
                  else "") if i in by_init else Text("—") for i in inits]
 
 
+PHASE_CELLS = [("depth_q", "depth_q"), ("ξ_q", "xi_q"), ("depth_c", "depth_c"),
+               ("ξ_c fit", "measured_xi_c"), ("ξ_c", "xi_c"), ("χ₁", "chi1"),
+               ("c*", "c_star")]  # (heading, summary key or theory key)
+MEASURED = ("depth_q", "depth_c", "measured_xi_c")  # … the ones the probe measured
+
+
+def is_phase(record: dict[str, Any]) -> bool:
+    """A probe grid over sigma_w2: one law per point, so a phase table, not init columns."""
+    return record["kind"] == "probe" and "sigma_w2" in record["grid"]
+
+
+def phase_table(console: Console, record: dict[str, Any]) -> None:
+    """A row per point: the grid values, the measured depths at which the signal's std
+    (depth_q) and two inputs' correlation (depth_c) settle and the correlation's fitted decay
+    length, beside theory's ξ_q, ξ_c, χ₁, c*."""
+    keys = list(record["grid"])
+    out = table(f"Sweep {record['name']}: measured settling depths beside mean-field theory "
+                f"(depths: — not settled within the stack; ξ: ∞ or — no decay within it)")
+    for key in keys:
+        out.add_column(key, no_wrap=True)
+    for heading, _ in PHASE_CELLS:
+        out.add_column(heading, justify="right")
+    for p in record["points"]:
+        row = [_short(p["values"][k]) for k in keys]
+        if p["status"] != "completed" or not p["summary"]:
+            out.add_row(*row, *[p["status"]] * len(PHASE_CELLS))
+            continue
+        s = p["summary"][0]
+        theory = s.get("phase") or {}
+        cells = [s.get(key) if key in MEASURED else theory.get(key)
+                 for _, key in PHASE_CELLS]
+        out.add_row(*row, *[_phase_cell(v, key) for v, (_, key) in zip(cells, PHASE_CELLS,
+                                                                         strict=True)])
+    console.print(out)
+
+
+def _phase_cell(value: Any, key: str) -> str:
+    if value is None:  # sweep.json keeps inf as null: a depth scale that does not decay
+        return "—" if key in MEASURED else "∞"
+    return str(value) if isinstance(value, int) else fmt(value)
+
+
 def summary_table(console: Console, record: dict[str, Any]) -> None:
-    """The sweep's results (``sweep.json``'s record), wide or pivoted to fit the console."""
+    """The sweep's results (``sweep.json``'s record), wide or pivoted to fit the console; a
+    phase grid as ``phase_table``."""
+    if is_phase(record):
+        phase_table(console, record)
+        return
     kind, metric, keys = record["kind"], record["metric"], list(record["grid"])
     inits = list(dict.fromkeys(s["init"] for p in record["points"] for s in p["summary"]))
     what = "activation std last/first layer (best: nearest 1)" if kind == "probe" else (
