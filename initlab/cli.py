@@ -703,6 +703,25 @@ def inits(
                         ["name", "params", "formula", "note"])
 
 
+@app.command(short_help="This machine: CPU, NumPy/BLAS, CuPy, CUDA and every GPU.")
+def devices(as_json: bool = typer.Option(False, "--json",
+                                         help="Print one JSON document instead of tables.")
+            ) -> None:
+    """What initlab can run on here: the CPU and its cores, the memory, NumPy and the BLAS it
+    calls, CuPy with the CUDA runtime and driver versions, and for each GPU its name, memory
+    (total and free), compute capability and whether TF32 matmuls are available. One line each
+    says what is wrong when CuPy is missing, sees no device, or the driver is older than the
+    runtime needs: the check to end a GPU install with."""
+    from initlab.commands import devices as command  # noqa: PLC0415
+    from initlab.reporting.device_tables import devices_tables  # noqa: PLC0415
+
+    found = command.query()
+    if as_json:
+        _emit_json(found.record())
+        return
+    devices_tables(console, found)
+
+
 @app.command("datasets")
 def list_datasets() -> None:
     """List the data sets (all generated or shipped; nothing is downloaded) and their keys."""
@@ -745,35 +764,83 @@ def bench_sweep(
 
 @app.command("bench-train", short_help="Speed: start-up, the batched engine vs the notebook loop.")
 def bench_train(
-    iterations: int = typer.Option(15000, "--iterations", min=1,
-                                   help="Gradient-descent iterations for the one-model runs."),
+    config: str | None = typer.Argument(
+        None, show_default=False,
+        help="An experiment file (or a shipped name such as neanderthal_big): time its init and "
+             "training at each --experiments E on --device instead of the he_circles suite."),
+    iterations: int | None = typer.Option(
+        None, "--iterations", min=1, show_default=False,
+        help="Gradient-descent iterations for the one-model runs (default 15000; with CONFIG: "
+             "its epochs, default the file's)."),
     compare_iterations: int = typer.Option(1000, "--compare-iterations", min=1,
                                            help="Iterations for the 60-model compare benchmark."),
     repeat: int = typer.Option(3, "--repeat", min=1, help="Timed repetitions (best is kept)."),
     n_workers: int | None = typer.Option(None, "--workers", min=1, show_default=False,
                                          help="Worker processes for the parallel rows (default: "
                                               "one per core)."),
+    device: str | None = typer.Option(None, "--device", show_default=False,
+                                      help="With CONFIG: cpu, gpu or auto (default: the file's)."),
+    experiments: str = typer.Option("1", "--experiments",
+                                    help="With CONFIG: batch sizes E to time, comma-separated "
+                                         "(seeds from the file's seed on), e.g. 1,100,1000."),
+    tf32: bool = typer.Option(False, "--tf32",
+                              help="With CONFIG on a GPU: allow TF32 matmuls (float32 inputs "
+                                   "rounded to 10-bit mantissas in the tensor cores)."),
+    as_json: bool = typer.Option(False, "--json", help="With CONFIG: JSON Lines, a row each."),
 ) -> None:
     """Time initlab against the notebook-style NumPy loop on he_circles: whole processes
     (`initlab --help`, `initlab run he_circles`, the same with --plot when matplotlib is
     installed, and the notebook loop as its own script, best of --repeat, interleaved), one
     model (E = 1) and 20 seeds in one process, then `compare --inits zeros,random,he --seeds 20`
     (60 models) against the loop training the same 60 models one at a time. Ratios > 1: initlab
-    is faster."""
-    from initlab.commands import bench_train as command  # noqa: PLC0415
+    is faster.
+
+    With CONFIG: that file's initialisation (host draw and copy to the device) and training at
+    each E of --experiments, with µs per model-iteration, GFLOP/s and, on a GPU of known peak,
+    its share; and the same network in a direct PyTorch loop on the same device when torch is
+    importable. Example: initlab bench-train neanderthal_big --device gpu --tf32"""
     from initlab.reporting import live  # noqa: PLC0415
-    from initlab.reporting.bench_tables import bench_table  # noqa: PLC0415
+    from initlab.reporting.bench_tables import bench_table, config_bench_table  # noqa: PLC0415
 
     bar = live.bar_console(console, err_console)
+    if config is not None:
+        from initlab.commands import bench_config  # noqa: PLC0415
+
+        sizes = _experiment_sizes(experiments)
+        with live.progress(bar, "timing") as on_step:
+            found = bench_config.config_benchmark(config, device, sizes, repeat, tf32,
+                                                  iterations, on_step)
+        if as_json:
+            import dataclasses  # noqa: PLC0415
+            import json  # noqa: PLC0415
+
+            for row in found.rows:
+                print(json.dumps({"table": found.title, **dataclasses.asdict(row)}))
+            return
+        config_bench_table(console, found)
+        return
+    from initlab.commands import bench_train as command  # noqa: PLC0415
+
     for label, measure in (
             ("start-up and whole process", lambda step: command.process_benchmark(repeat, step)),
-            ("one model and 20 seeds", lambda step: command.train_benchmark(iterations, repeat,
-                                                                            step)),
+            ("one model and 20 seeds", lambda step: command.train_benchmark(
+                iterations or 15000, repeat, step)),
             ("60 models", lambda step: command.compare_benchmark(
                 compare_iterations, repeat, _workers(n_workers), step))):
         with live.progress(bar, label) as on_step:
             found = measure(on_step)
         bench_table(console, found)
+
+
+def _experiment_sizes(text: str) -> list[int]:
+    try:
+        sizes = [int(part) for part in text.split(",") if part.strip()]
+    except ValueError:
+        sizes = []
+    if not sizes or min(sizes) < 1:
+        raise InitlabError(f"--experiments takes whole numbers >= 1, comma-separated (1,100,1000)"
+                           f"; got {text!r}")
+    return sizes
 
 
 BENCH_RNG_HELP = (

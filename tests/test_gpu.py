@@ -126,3 +126,23 @@ def test_gpu_rng_bench_network_rows():
     net = [r for r in rows if r["table"] == "network" and r["device"] == "gpu"]
     assert any(r["method"].startswith("cupy Generator(") for r in net)
     assert all(r["entries"] == rngbench.NETWORK_ENTRIES and r["seconds"] > 0 for r in net)
+
+
+@gpu
+def test_gpu_and_cpu_costs_of_he_circles_agree_after_1000_iterations():
+    # the same host-drawn starting weights; float64 on both devices
+    short = ["train.epochs=1000", "train.log_every=1000"]
+    cpu = run("he_circles", *short, "device=cpu", seeds=3)
+    gpu_run = run("he_circles", *short, "device=gpu", seeds=3)
+    np.testing.assert_allclose(gpu_run.final_cost, cpu.final_cost, rtol=1e-9)
+
+
+@gpu
+def test_gpu_bench_train_config_rows_match_the_cpu_cost():
+    from initlab.commands import bench_config
+
+    on_gpu = bench_config.config_benchmark("he_circles", "gpu", [1, 100], 1, iterations=200)
+    on_cpu = bench_config.config_benchmark("he_circles", "cpu", [1], 1, iterations=200)
+    assert "gpu" in on_gpu.title
+    assert on_gpu.rows[0].final_cost == pytest.approx(on_cpu.rows[0].final_cost, rel=1e-9)
+    assert all(r.train_s > 0 and r.gflops > 0 for r in on_gpu.rows)

@@ -49,11 +49,19 @@ def _arrived(name: str, label: str) -> Backend:
         return Backend(name, np, label)
 
 
-def _cupy_or_reason() -> tuple[ModuleType | None, str]:
-    """(cupy, '') when CuPy imports and sees a CUDA device, else (None, why not)."""
+def cupy_module() -> ModuleType | None:
+    """CuPy when it imports, else None (the one place initlab imports it)."""
     try:
         import cupy  # noqa: PLC0415  (optional dependency, imported only here)
     except ImportError:
+        return None
+    return cupy
+
+
+def _cupy_or_reason() -> tuple[ModuleType | None, str]:
+    """(cupy, '') when CuPy imports and sees a CUDA device, else (None, why not)."""
+    cupy = cupy_module()
+    if cupy is None:
         return None, f"CuPy is not installed ({GPU_INSTALL_HINT})"
     try:
         count = cupy.cuda.runtime.getDeviceCount()

@@ -145,6 +145,15 @@ class SpiralParams(Params):
     test_fraction: Fraction = 0.25
 
 
+class UniformParams(Params):
+    """Uniform random inputs, one constant target (the Neanderthal article's big network)."""
+    n_samples: Count = 10000
+    n_features: Count = 10000
+    n_outputs: Count = 10
+    target: number() = 0.33
+    seed: Seed = 0
+
+
 # --- helpers -----------------------------------------------------------------------------------
 
 def _sklearn() -> Any:
@@ -341,6 +350,17 @@ def _neanderthal_toy() -> _Raw:
     return _Raw(X, y, X[:0], y[:0], "regression")
 
 
+def _uniform(n_samples: int, n_features: int, n_outputs: int, target: float,
+             seed: int) -> _Raw:
+    """X ~ U[0, 1) (n_samples, n_features) from RandomState(seed), every target ``target``:
+    the article's 10000 × 10000 input of 0 … 1 values and its (entry! y 0.33); regression, no
+    test split. (The article leaves x as allocated; uniform inputs keep the sigmoids and tanh
+    in their working range, as its data would be.)"""
+    X = _rs(seed).random_sample((n_samples, n_features))
+    return _Raw(X, np.full((n_samples, n_outputs), float(target)), X[:0],
+                np.zeros((0, n_outputs)), "regression")
+
+
 def _digits(test_fraction: float, seed: int) -> _Raw:
     """sklearn's bundled 8x8 digits: 1797 images, 64 pixels scaled to [0, 1], 10 classes."""
     data = _sklearn().load_digits()
@@ -502,6 +522,8 @@ _ENTRIES: dict[str, _Entry] = {
     "neanderthal_toy": _Entry(_neanderthal_toy, "regression", NoParams,
                               "input (0.3, 0.9) -> 0.5, twice (Neanderthal article)"),
     "spiral": _Entry(_spiral, "multiclass", SpiralParams, "CS231n spiral arms"),
+    "uniform": _Entry(_uniform, "regression", UniformParams,
+                      "U[0, 1) inputs, one constant target (Neanderthal's big network)"),
     "xor": _Entry(_xor, "binary", NoParams, "the 4 XOR points"),
 }
 REGISTRY = Registry("dataset", {name: e.params for name, e in _ENTRIES.items()})
@@ -545,6 +567,9 @@ def generated_bytes(name: str, params: dict) -> int:
         width += params.get("centers", 2)
     elif name == "spiral":
         samples, width = params["n_per_class"] * params["classes"], 2 + params["classes"]
+    elif name == "uniform":
+        samples, width = params["n_samples"], params["n_features"] + params["n_outputs"]
+        return 3 * 8 * samples * width  # drawn, laid out in columns, cast (no shuffle, split)
     else:
         return 0
     return GENERATED_COPIES * 8 * samples * (width + 1)

@@ -30,6 +30,25 @@ def bench_table(console: Console, bench: object) -> None:
     console.print(t)
 
 
+def config_bench_table(console: Console, bench: object) -> None:
+    """A ``commands.bench_config.ConfigBench``: one row per batch size, then PyTorch's."""
+    share = any(r.peak_share is not None for r in bench.rows)
+    t = table(bench.title)
+    for col in ("method", "models", "init s", "train s", "µs/model-it", "GFLOP/s",
+                *(["of peak"] if share else []), "vs E=1", "final cost"):
+        t.add_column(col, justify="left" if col == "method" else "right",
+                     no_wrap=col == "method")
+    for r in bench.rows:
+        t.add_row(r.method, str(r.models), f"{r.init_s:.3f}", f"{r.train_s:.3f}",
+                  f"{r.us_per_model_iteration:.2f}",
+                  f"{r.gflops:.1f}", *([pct(r.peak_share) if r.peak_share is not None else "—"]
+                                       if share else []),
+                  f"{r.speedup:.2f}×", f"{r.final_cost:.5g}")
+    console.print(t)
+    for note in bench.notes:
+        console.print(note, markup=False)
+
+
 _MARKS = "¹²³⁴⁵⁶⁷⁸⁹"
 
 
