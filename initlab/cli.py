@@ -59,6 +59,10 @@ SET_OPTION = typer.Option(
 DEVICE_OPTION = typer.Option(None, "--device", show_default=False,
                              help="cpu | gpu | auto (auto: the GPU when CuPy sees one). Overrides "
                                   "the file's `device`.")
+ENGINE_OPTION = typer.Option(None, "--engine", show_default=False,
+                             help="auto | fused | numpy: the training engine (auto: the fused, "
+                                  "compiled one where it applies — CPU, full batch — else "
+                                  "NumPy). Overrides the file's `engine`.")
 WORKERS_OPTION = typer.Option(None, "--workers", min=1, show_default=False,
                               help="CPU worker processes sharing the experiments (default: one "
                                    "per core). The numbers do not depend on it.")
@@ -85,9 +89,12 @@ MAX_MEMORY_OPTION = typer.Option(None, "--max-memory", show_default=False,
                                       "trained in chunks; one that cannot fit is refused.")
 
 
-def _with_device(overrides: list[str], device: str | None) -> list[str]:
-    """The ``--set`` overrides with ``--device`` as the last one (it wins over the file)."""
-    return list(overrides) + ([f"device={device}"] if device is not None else [])
+def _with_device(overrides: list[str], device: str | None,
+                 engine: str | None = None) -> list[str]:
+    """The ``--set`` overrides with ``--device`` and ``--engine`` last (they win over the
+    file)."""
+    return list(overrides) + ([f"device={device}"] if device is not None else []) + (
+        [f"engine={engine}"] if engine is not None else [])
 
 
 def _workers(n_workers: int | None) -> int:
@@ -158,7 +165,8 @@ def run(
     seeds: int | None = typer.Option(None, "--seeds", min=1, show_default=False,
                                      help="Train N seeds (seed, seed+1, …) as N slices of one "
                                           "batched training."),
-    device: str | None = DEVICE_OPTION, n_workers: int | None = WORKERS_OPTION,
+    device: str | None = DEVICE_OPTION, engine: str | None = ENGINE_OPTION,
+    n_workers: int | None = WORKERS_OPTION,
     max_memory: str | None = MAX_MEMORY_OPTION, out: str | None = OUT_OPTION,
     overwrite: bool = OVERWRITE_OPTION, quiet: bool = QUIET_OPTION,
     as_json: bool = JSON_OPTION, dry_run: bool = DRY_RUN_OPTION, plot: bool = PLOT_OPTION,
@@ -169,8 +177,8 @@ def run(
     from initlab.experiments import runner  # noqa: PLC0415
     from initlab.reporting import folder, live, records, run_tables  # noqa: PLC0415
 
-    plan, backend = command.prepare(config_mod.locate(config), _with_device(overrides, device),
-                                    seeds)
+    plan, backend = command.prepare(config_mod.locate(config),
+                                    _with_device(overrides, device, engine), seeds)
     chunks, target = runner.chunks_for(plan, backend, _limit(max_memory)), _out(out)
     folder.check_target(target, overwrite)
     show = _show(quiet, as_json)
@@ -180,7 +188,8 @@ def run(
     workers = _workers(n_workers)
     if dry_run or chunks.count > 1:
         show.print(run_tables.chunking_line(
-            chunks, runner.worker_count(plan, backend, chunks.size, workers)), markup=False)
+            chunks, runner.worker_count(plan, backend, chunks.size, workers), plan.engine),
+            markup=False)
     if dry_run:
         console.print(f"dry run: {plan.n_experiments} experiment(s), "
                       f"{plan.config.train.epochs} epochs; nothing trained or written")
@@ -339,6 +348,7 @@ def compare(
                            help="Accuracy intervals: t (Student), bootstrap (BCa), or auto: "
                                 "bootstrap when some seed sits at 0 or 1, else t."),
     overrides: list[str] = SET_OPTION, device: str | None = DEVICE_OPTION,
+    engine: str | None = ENGINE_OPTION,
     n_workers: int | None = WORKERS_OPTION, max_memory: str | None = MAX_MEMORY_OPTION,
     out: str | None = OUT_OPTION, overwrite: bool = OVERWRITE_OPTION,
     quiet: bool = typer.Option(False, "--quiet", "-q",
@@ -358,7 +368,8 @@ def compare(
         run_tables,  # noqa: PLC0415
     )
 
-    opts = command.options(config, inits_, seeds, seed_list, _with_device(overrides, device),
+    opts = command.options(config, inits_, seeds, seed_list,
+                           _with_device(overrides, device, engine),
                            success, target_cost, metric, ci)
     plan = command.setup(opts)
     backend = get_backend(plan.config.device)
@@ -368,7 +379,8 @@ def compare(
     run_tables.header(show, plan, backend.label)
     workers = _workers(n_workers)
     show.print(run_tables.chunking_line(
-        chunks, runner.worker_count(plan, backend, chunks.size, workers)), markup=False)
+        chunks, runner.worker_count(plan, backend, chunks.size, workers), plan.engine),
+        markup=False)
     if dry_run:
         console.print(f"dry run: {plan.n_experiments} experiment(s), nothing trained or written")
         return
@@ -774,6 +786,9 @@ def bench_train(
              "its epochs, default the file's)."),
     compare_iterations: int = typer.Option(1000, "--compare-iterations", min=1,
                                            help="Iterations for the 60-model compare benchmark."),
+    peer_iterations: int = typer.Option(15000, "--peer-iterations", min=1,
+                                        help="Iterations for the engines-and-JAX table (60 "
+                                             "models)."),
     repeat: int = typer.Option(3, "--repeat", min=1, help="Timed repetitions (best is kept)."),
     n_workers: int | None = typer.Option(None, "--workers", min=1, show_default=False,
                                          help="Worker processes for the parallel rows (default: "
@@ -826,7 +841,9 @@ def bench_train(
             ("one model and 20 seeds", lambda step: command.train_benchmark(
                 iterations or 15000, repeat, step)),
             ("60 models", lambda step: command.compare_benchmark(
-                compare_iterations, repeat, _workers(n_workers), step))):
+                compare_iterations, repeat, _workers(n_workers), step)),
+            ("engines and the JAX peer", lambda step: command.peer_benchmark(
+                peer_iterations, repeat, _workers(n_workers), step))):
         with live.progress(bar, label) as on_step:
             found = measure(on_step)
         bench_table(console, found)

@@ -128,7 +128,8 @@ def test_ctrl_c_stops_every_worker_after_the_same_iteration(tmp_path):
     # the parent sends itself SIGINT as it starts the third segment of the two workers
     code = hooked_cli("initlab.engine.workers:Forked.advance",
                       "os.kill(os.getpid(), signal.SIGINT)", nth=3)
-    ran = run_cli(tmp_path, "compare", "--inits", "zeros,he", "--seeds", "20", "--workers", "2",
+    ran = run_cli(tmp_path, "compare", "--engine", "numpy", "--inits", "zeros,he", "--seeds",
+                  "20", "--workers", "2",
                   "--set", "train.epochs=10000000", "--out", "OUT", columns=120,
                   python_code=code)
     assert ran.returncode == 130, ran.explain()

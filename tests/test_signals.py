@@ -105,7 +105,8 @@ def test_a_killed_worker_is_an_error_naming_the_signal_and_the_others_are_saved(
               "os.getpid() != PARENT else None")
     code = "PARENT = __import__('os').getpid()\n" + hooked_cli(
         "initlab.engine.train:_Shard.run", action, nth=2)
-    ran = run_cli(tmp_path, "compare", "--seeds", "13", "--workers", "2", "--set",
+    ran = run_cli(tmp_path, "compare", "--engine", "numpy", "--seeds", "13", "--workers", "2",
+                  "--set",
                   "train.epochs=300", "--out", "OUT", python_code=code)
     assert ran.returncode == 1, ran.explain()
     lines = [ln for ln in ran.stderr.splitlines() if ln.strip()]
@@ -130,7 +131,8 @@ def test_workers_die_with_their_parent_and_a_pipe_reader_gets_eof(tmp_path):
     pids = tmp_path / "workers.txt"
     action = (f"open({str(pids)!r}, 'w').write(' '.join(str(p.pid) for p in args[0].procs))")
     code = hooked_cli("initlab.engine.workers:Forked.__init__", action, when="after")
-    proc = subprocess.Popen([sys.executable, "-c", code, "compare", "--seeds", "20",
+    proc = subprocess.Popen([sys.executable, "-c", code, "compare", "--engine", "numpy",
+                             "--seeds", "20",
                              "--workers", "2", *LONG, "--out", "OUT"], cwd=tmp_path,
                             env=cli_env(), stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
     cat = subprocess.Popen(["cat"], stdin=proc.stdout, stdout=subprocess.DEVNULL)

@@ -199,7 +199,8 @@ def compare_benchmark(iterations: int, repeat: int, n_workers: int,
     tick = _tick(on_step, 4 * repeat)
     def plan_for(dtype: str):
         opts = compare.Options(CONFIG, COMPARE_INITS, BATCH_SEEDS, None,
-                               [f"train.epochs={iterations}", f"dtype={dtype}"])
+                               [f"train.epochs={iterations}", f"dtype={dtype}",
+                                "engine=numpy"])
         return compare.setup(opts)
 
     plan64, plan32 = plan_for("float64"), plan_for("float32")
@@ -227,3 +228,93 @@ def compare_benchmark(iterations: int, repeat: int, n_workers: int,
              for name in variants]
     return Bench(f"compare --inits {','.join(COMPARE_INITS)} --seeds {BATCH_SEEDS} on "
                  f"he_circles: {E} models × {iterations} iterations, best of {repeat}", rows)
+
+
+FLOOR_US = 2.0  # µs per model-iteration at the products' floor on two AVX2 cores (float64):
+# ~180 kFLOP per he_circles model-iteration at ~90 GFLOP/s
+
+
+def _jax_process(plan, iterations: int, devices: int, dtype: str, tmp: Path) -> dict | None:
+    """The JAX peer as its own process on ``plan``'s starting weights: its JSON line and
+    ``wall_s`` (the whole process), or None when jax is not importable."""
+    if importlib.util.find_spec("jax") is None:
+        return None
+    import json  # noqa: PLC0415
+
+    start = initial_values(plan)
+    path = tmp / f"peer-{dtype}.npz"
+    np.savez(path, X=plan.dataset.X_train, Y=plan.dataset.y_train,
+             lr=plan.config.train.lr, steps=iterations,
+             **{k: v.astype(dtype) for k, v in start.items()})
+    t0 = time.perf_counter()
+    done = subprocess.run([sys.executable, "-m", "initlab.commands.jax_peer", str(path),
+                           str(devices)], capture_output=True, text=True, check=False)
+    wall = time.perf_counter() - t0
+    if done.returncode != 0:
+        raise RuntimeError(f"the JAX peer failed: {done.stderr[-500:]}")
+    found = json.loads(done.stdout.strip().splitlines()[-1])
+    found["wall_s"] = wall
+    found["weights"] = dict(np.load(str(path).replace(".npz", "-out.npz")))
+    return found
+
+
+def peer_benchmark(iterations: int, repeat: int, n_workers: int,
+                   on_step: Callable[[int, int], None] | None = None) -> Bench:
+    """compare --inits zeros,random,he --seeds 20 (60 models) × ``iterations``, compute only:
+    the NumPy engine on forked workers and the fused engine on threads, float64 and float32,
+    beside the JAX peer (``jax_peer``, its compile excluded) when jax is importable; best of
+    ``repeat``. Baseline: JAX float64 where present, else the NumPy engine. The last column:
+    the share of the FLOOR_US floor reached (float64), or JAX's compile time."""
+    variants = [("NumPy engine", "numpy", "float64"), ("fused engine", "fused", "float64"),
+                ("NumPy engine", "numpy", "float32"), ("fused engine", "fused", "float32")]
+    jax_here = importlib.util.find_spec("jax") is not None
+    tick = _tick(on_step, (len(variants) + 2 * jax_here) * repeat)
+    backend = get_backend("cpu")
+    plans = {}
+    for _, engine, dtype in variants:
+        opts = compare.Options(CONFIG, COMPARE_INITS, BATCH_SEEDS, None,
+                               [f"train.epochs={iterations}", f"train.log_every={iterations}",
+                                f"dtype={dtype}", f"engine={engine}"])
+        plans[engine, dtype] = compare.setup(opts)
+    best: dict[str, float] = {}
+    results: dict[str, np.ndarray] = {}
+    for _ in range(repeat):
+        for name, engine, dtype in variants:
+            plan = plans[engine, dtype]
+            t0 = time.perf_counter()
+            res = runner.execute(plan, backend, n_workers=n_workers)
+            key = f"{name}, {dtype}"
+            best[key] = min(best.get(key, math.inf), time.perf_counter() - t0)
+            results[key] = res.weights_final["W1"]
+            tick()
+    peers: dict[str, dict] = {}
+    with tempfile.TemporaryDirectory() as tmp:
+        for dtype in ("float64", "float32") if jax_here else ():
+            for _ in range(repeat):
+                got = _jax_process(plans["numpy", dtype], iterations, n_workers, dtype, Path(tmp))
+                if dtype not in peers or got["train_s"] < peers[dtype]["train_s"]:
+                    peers[dtype] = got
+                tick()
+    E = plans["numpy", "float64"].n_experiments
+    per = 1e6 / (E * iterations)
+    base_name = "JAX vmap+jit, float64" if peers else "NumPy engine, float64"
+    base = peers["float64"]["train_s"] if peers else best["NumPy engine, float64"]
+    rows = []
+    for dtype, got in peers.items():
+        rows.append(Timing(f"JAX vmap+jit, hand-written backward, {got['devices']} host "
+                           f"devices, {dtype}", E, got["train_s"], per * got["train_s"],
+                           base / got["train_s"],
+                           target=f"compile {got['compile_s']:.2f} s, process "
+                                  f"{got['wall_s']:.2f} s"))
+    for key, secs in best.items():
+        us = per * secs
+        note = f"{FLOOR_US / us:.0%} of the ~{FLOOR_US:g} µs floor" if key.endswith("64") else ""
+        if key.startswith("fused") and peers:
+            ratio = secs / peers[key.rsplit(', ', 1)[1]]["train_s"]
+            note = f"{ratio:.2f}× JAX's time (target ≤ 0.8×)" + (f"; {note}" if note else "")
+        rows.append(Timing(f"initlab {key}, {n_workers} "
+                           f"{'threads' if key.startswith('fused') else 'workers'}", E, secs,
+                           us, base / secs, target=note))
+    return Bench(f"{E} models (compare --inits {','.join(COMPARE_INITS)} --seeds {BATCH_SEEDS}"
+                 f", he_circles) × {iterations} iterations, compute only, best of {repeat}; "
+                 f"baseline: {base_name}", rows, baseline="baseline", note="note")

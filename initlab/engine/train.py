@@ -26,7 +26,7 @@ from typing import Any, Protocol
 
 import numpy as np
 
-from initlab.engine import interrupts, nn, optimizers, workers
+from initlab.engine import fused, interrupts, nn, optimizers, workers
 from initlab.engine.backend import single_threaded_blas, to_numpy
 
 
@@ -144,21 +144,30 @@ def worker_count(xp: Any, net: nn.Network, n_exp: int, batch: int, n_workers: in
 
 def fit(xp: Any, net: nn.Network, p: nn.ParamStore, X: Any, Y: Any, train: TrainSettings,
         on_log: Callable[[int, np.ndarray], None] | None = None,
-        on_step: Callable[[int, int], None] | None = None, n_workers: int = 1) -> History:
+        on_step: Callable[[int, int], None] | None = None, n_workers: int = 1,
+        engine: str = "numpy") -> History:
     """Train all experiments in ``p`` for ``train.epochs`` epochs; a stop request ends it after
     the segment in flight.
 
     The cost logged at iteration i is the training cost before the i-th update (as the seeds log
     it); the last point of the curve is the cost of the final parameters. ``n_workers`` > 1 splits
     the experiments across up to that many CPU worker processes (``worker_count``); the numbers
-    are the same.
+    are the same. ``engine`` 'fused' (CPU, full batch: ``engine.fused``) trains every
+    experiment in compiled loops on up to ``n_workers`` threads instead, in this process.
     """
     m = X.shape[-1]
+    engine = engine if xp is np else "numpy"  # device auto that found a GPU
     total = train.epochs * iterations_per_epoch(m, train.batch_size)
-    bounds = _shards(xp, net, p.n_exp, batch_size(m, train), n_workers)
+    bounds = [(0, p.n_exp)] if engine == "fused" else _shards(xp, net, p.n_exp,
+                                                               batch_size(m, train), n_workers)
     hist = History(planned_iterations=total)
     with single_threaded_blas(xp), interrupts.stop_requests():
-        if len(bounds) == 1:
+        if engine == "fused":
+            fused.set_threads(n_workers)
+            shards = [fused.FusedShard(xp, net, p, X, Y, train,
+                                       DivergenceTracker(xp, p.n_exp, p.flat.dtype))]
+            team = workers.Inline(shards[0])
+        elif len(bounds) == 1:
             shards = [_Shard(xp, net, p, X, Y, train)]
             team = workers.Inline(shards[0])
         else:  # each worker trains its own copy of a contiguous range of experiments

@@ -189,6 +189,7 @@ class RunConfig(_Section):
     rng: RngKind = "numpy"
     device: Device = "cpu"
     dtype: Literal["float64", "float32"] = "float64"
+    engine: Literal["auto", "fused", "numpy"] = "auto"
     dataset: DatasetSection
     model: ModelSection
     init: InitSection = InitSection()

@@ -16,7 +16,7 @@ from typing import Any
 
 import numpy as np
 
-from initlab.engine import activations, losses, memory, train
+from initlab.engine import activations, fused, losses, memory, train
 from initlab.engine.nn import Network
 from initlab.errors import InitlabError, shown
 from initlab.experiments import config, datasets
@@ -41,6 +41,8 @@ class Plan:
     net: Network
     inits: dict[str, draw.LayerInits]  # label → weight and bias laws, layer by layer
     experiments: list[Experiment]
+    engine: str = "numpy"  # the training engine chosen (``choose_engine``)
+    engine_note: str = ""  # why auto chose numpy, when it did
 
     @property
     def n_experiments(self) -> int:
@@ -127,7 +129,21 @@ def build(cfg: config.RunConfig, *, seeds: Sequence[int] | None = None,
     check_seed(seed_list[0] if isinstance(seed_list, range) else min(seed_list), cfg.rng)
     check_seed(seed_list[-1] if isinstance(seed_list, range) else max(seed_list), cfg.rng)
     experiments = [Experiment(label, s) for label in chosen for s in seed_list]
-    return Plan(cfg, data, net, chosen, experiments)
+    engine, note = choose_engine(cfg, net, data.n_train)
+    return Plan(cfg, data, net, chosen, experiments, engine, note)
+
+
+def choose_engine(cfg: config.RunConfig, net: Network, m: int) -> tuple[str, str]:
+    """(engine, why not fused): ``engine: fused`` where ``engine.fused`` supports the file
+    (else one line saying why), ``numpy`` as asked, ``auto`` fused where supported."""
+    why = fused.unsupported(net, cfg.train, m, cfg.device != "gpu")
+    if cfg.engine == "numpy":
+        return "numpy", ""
+    if why is None:
+        return "fused", ""
+    if cfg.engine == "fused":
+        raise InitlabError(f"engine fused: {why}; use engine: numpy (or auto)")
+    return "numpy", f"the fused engine is not used: {why}"
 
 
 def from_file(path: str | Path, overrides: list[str] | tuple[str, ...] = (),

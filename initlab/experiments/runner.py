@@ -116,6 +116,8 @@ def chunks_for(plan: Plan, backend: Backend, limit: int | None = None) -> memory
 def worker_count(plan: Plan, backend: Backend, n_experiments: int, n_workers: int) -> int:
     """How many worker processes a chunk of ``n_experiments`` of this plan trains on."""
     m = plan.dataset.n_train
+    if plan.engine == "fused" and backend.xp is np:  # threads in this process
+        return max(1, min(n_workers, n_experiments))
     return train.worker_count(backend.xp, plan.net, n_experiments,
                               train.batch_size(m, plan.config.train), n_workers)
 
@@ -170,7 +172,7 @@ def _train_chunk(plan: Plan, backend: Backend, data: tuple[Any, Any, Any, Any], 
     on_step = None if callbacks.on_step is None else (
         lambda done, total: callbacks.on_step(chunk.index * total + done, chunk.count * total))
     history = train.fit(xp, net, p, X, Y, cfg.train, on_log=on_log, on_step=on_step,
-                        n_workers=n_workers)
+                        n_workers=n_workers, engine=plan.engine)
     small_regression = task == "regression" and plan.dataset.n_train <= SHOW_OUTPUTS_UP_TO
     finite = finite_experiments(xp, p, history.log_costs[-1])
     part = RunResult(

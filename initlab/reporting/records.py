@@ -84,7 +84,7 @@ def metrics(result: Any, interrupted: bool = False) -> dict[str, Any]:
                                        "layers": lsuv.record(log)}
     out = {"name": plan.config.name, "status": status,
            "iterations": hist.n_iterations, "planned_iterations": hist.planned_iterations,
-           "device": result.backend.label,
+           "device": result.backend.label, "engine": plan.engine,
            "weights_saved": result.weights_init is not None, "experiments": experiments}
     if hist.failure:
         out["failure"] = hist.failure

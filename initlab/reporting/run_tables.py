@@ -81,19 +81,22 @@ def header(console: Console, plan: Any, device_label: str) -> None:
     seeds = list(dict.fromkeys(e.seed for e in plan.experiments))
     row("seeds", f"{seeds_text(seeds)}, rng {cfg.rng}; {plan.n_experiments} experiment(s) "
                  "batched")
-    row("device", f"{device_label}, {cfg.dtype}")
+    row("device", f"{device_label}, {cfg.dtype}, engine {plan.engine}"
+                  + (f" ({plan.engine_note})" if plan.engine_note else ""))
     console.print(t)
 
 
-def chunking_line(chunks: ChunkPlan, workers: int) -> str:
-    """'batching: 9 experiment(s) in one batch (…); 2 worker(s)'."""
+def chunking_line(chunks: ChunkPlan, workers: int, engine: str = "numpy") -> str:
+    """'batching: 9 experiment(s) in one batch (…); 2 worker process(es)' (threads for the
+    fused engine)."""
     budget = f"{human_bytes(chunks.budget)} budget, ~{human_bytes(chunks.per_experiment)} each"
     if chunks.count == 1:
         text = f"{chunks.n_experiments} experiment(s) in one batch (≤ {chunks.size} fit: {budget})"
     else:
         text = (f"{chunks.n_experiments} experiments in {chunks.count} chunks of ≤ {chunks.size} "
                 f"(memory: {budget})")
-    return f"batching: {text}; {workers} worker process(es)"
+    unit = "thread(s)" if engine == "fused" else "worker process(es)"
+    return f"batching: {text}; {workers} {unit}"
 
 
 def sat_or_dead(row: dict[str, np.ndarray], l: int) -> str:
