@@ -64,8 +64,7 @@ class FusedShard:
     """The fused counterpart of ``train._Shard`` for all experiments of a full-batch fit: the
     same ``run(start, stop)``, ``costs``, ``done`` and divergence tracking."""
 
-    def __init__(self, xp: Any, net: Any, p: Any, X: Any, Y: Any, train: Any,
-                 tracker: Any) -> None:
+    def __init__(self, net: Any, p: Any, X: Any, Y: Any, train: Any, tracker: Any) -> None:
         dtype = p.flat.dtype
         self.p, self.train, self.divergence = p, train, tracker
         self.X = np.ascontiguousarray(X, dtype=dtype)

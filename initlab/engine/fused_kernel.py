@@ -71,6 +71,15 @@ def _logaddexp0(z: float) -> float:
     return z + 0.0  # NaN
 
 
+@njit(cache=True, inline="always")
+def _unit_max(z, r, n_out, s):
+    """max over rows r … r + n_out − 1 of column s (softmax's shift)."""
+    top = z[r, s]
+    for i in range(1, n_out):
+        top = max(top, z[r + i, s])
+    return top
+
+
 @njit(cache=True, fastmath=FLAGS)
 def _forward(flat, X, sizes, acts, slopes, bias, e, offs, rows, z, a):
     """z_l, a_l of experiment e for every layer (rows[l]: layer l's first row in z and a)."""
@@ -97,9 +106,7 @@ def _forward(flat, X, sizes, acts, slopes, bias, e, offs, rows, z, a):
         code = acts[l]
         if code == 8:  # softmax over the units, per sample, max-shifted
             for s in range(m):
-                top = z[r, s]
-                for i in range(1, n_out):
-                    top = max(top, z[r + i, s])
+                top = _unit_max(z, r, n_out, s)
                 total = 0.0
                 for i in range(n_out):
                     a[r + i, s] = math.exp(z[r + i, s] - top)
@@ -136,9 +143,7 @@ def _cost(loss, Y, z, a, r, n_out, m):
                                     _logaddexp0(z[r + i, s]) - Y[i, s] * z[r + i, s])
     elif loss == 2:  # softmax_ce: logsumexp(z) − Σ y·z
         for s in range(m):
-            top = z[r, s]
-            for i in range(1, n_out):
-                top = max(top, z[r + i, s])
+            top = _unit_max(z, r, n_out, s)
             acc = 0.0
             for i in range(n_out):
                 acc += math.exp(z[r + i, s] - top)

@@ -164,7 +164,7 @@ def fit(xp: Any, net: nn.Network, p: nn.ParamStore, X: Any, Y: Any, train: Train
     with single_threaded_blas(xp), interrupts.stop_requests():
         if engine == "fused":
             fused.set_threads(n_workers)
-            shards = [fused.FusedShard(xp, net, p, X, Y, train,
+            shards = [fused.FusedShard(net, p, X, Y, train,
                                        DivergenceTracker(xp, p.n_exp, p.flat.dtype))]
             team = workers.Inline(shards[0])
         elif len(bounds) == 1:

@@ -19,6 +19,7 @@ A probe sweep's value is the activation std of the last layer over the first's, 
 from __future__ import annotations
 
 import itertools
+import json
 import math
 from pathlib import Path
 from typing import Any
@@ -200,8 +201,6 @@ def _phase(folder: Path, record: dict[str, Any]) -> Path:
 
 def _layer_stds(path: Path, kind: str) -> dict[tuple[str, str], list[float]]:
     """{(init, moment): activation std per layer, mean over seeds} of one point's folder."""
-    import json  # noqa: PLC0415
-
     if kind == "probe":
         rows = json.loads((path / "probe.json").read_text(encoding="utf-8"))["layers"]
         out: dict[tuple[str, str], list[float]] = {}
